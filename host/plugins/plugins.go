@@ -263,6 +263,11 @@ func (m *Manager) Close() {
 	m.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range ps {
+		if pid := p.Pid(); pid > 0 {
+			if rss, ok := PeakRSS(pid); ok {
+				m.cfg.Logger.Debug("plugin resources", "plugin", p.Name, "pid", pid, "peak_rss_bytes", rss)
+			}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

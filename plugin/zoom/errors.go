@@ -1,0 +1,390 @@
+package zoom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nodeplug/nodeplug/plugin/sdk"
+	"github.com/nodeplug/nodeplug/plugin/zoom/zoomapi"
+)
+
+// Diagnostic codes.
+const (
+	codeTokenExpired     = "zoom.token_expired"
+	codeTokenInvalid     = "zoom.token_invalid"
+	codeJWTRetired       = "zoom.jwt_retired"
+	codeMissingScope     = "zoom.missing_scope"
+	codeRefreshFailed    = "zoom.refresh_failed"
+	codeForbidden        = "zoom.forbidden"
+	codeMeetingNotFound  = "zoom.meeting_not_found"
+	codeUserNotFound     = "zoom.user_not_found"
+	codeNotFound         = "zoom.not_found"
+	codeValidation       = "zoom.validation_failed"
+	codeRejected         = "zoom.request_rejected"
+	codeRateLimited      = "zoom.rate_limited"
+	codeServerError      = "zoom.server_error"
+	codeUnreachable      = "zoom.unreachable"
+	codeCreateUncertain  = "zoom.create_outcome_unknown"
+	codeCanceled         = "zoom.canceled"
+	codeUnexpectedAnswer = "zoom.unexpected_response"
+)
+
+// callInfo says which call failed, for diagnostics.
+type callInfo struct {
+	// op is the node operation, or "test" for a credential test.
+	op        string
+	meetingID string
+	// fields is the collection the call's fields came from:
+	// additionalFields, updateFields or filters.
+	fields string
+	// scheduleFor is set when the call named another user.
+	scheduleFor bool
+}
+
+// call runs fn with an API client for cred. When Zoom rejects the token
+// (401) it asks the host for a fresh one once and repeats the same request;
+// when Zoom throttles (429) and says to wait at most maxRetryWait, it waits
+// with the injectable RetryWait and repeats, at most maxRateLimitRetries
+// times. Both are safe for a create: Zoom refused those requests. Nothing
+// else is retried: after a dropped connection, a timeout or a 5xx the
+// request may have been carried out.
+func (z *plug) call(ctx context.Context, cred *sdk.Credential, info callInfo, fn func(context.Context, *zoomapi.Client) error) error {
+	refreshed := false
+	throttled := 0
+	for {
+		if strings.TrimSpace(cred.AccessToken) == "" {
+			if cred.Type == CredJWT || refreshed {
+				return noTokenDiag(cred)
+			}
+			refreshed = true
+			if err := cred.Refresh(ctx); err != nil {
+				return refreshFailedDiag(cred, nil, err)
+			}
+			continue
+		}
+		api, err := z.newAPI(cred)
+		if err != nil {
+			return err
+		}
+		err = fn(ctx, api)
+		if err == nil {
+			return nil
+		}
+		var ae *zoomapi.Error
+		if errors.As(err, &ae) {
+			if ae.IsUnauthorized() && !ae.IsMissingScope() && !refreshed && cred.Type != CredJWT {
+				refreshed = true
+				z.logger.Debug("zoom rejected the access token; asking the host for a fresh one", "credential", cred.Name, "status", ae.Status, "code", ae.Code)
+				if rerr := cred.Refresh(ctx); rerr != nil {
+					return refreshFailedDiag(cred, ae, rerr)
+				}
+				continue
+			}
+			if ae.IsRateLimited() && throttled < maxRateLimitRetries {
+				if d, ok := z.retryDelay(ae); ok && d <= maxRetryWait {
+					throttled++
+					z.logger.Debug("zoom throttled the call; waiting before retrying", "wait", d, "attempt", throttled)
+					if werr := z.retryWait(ctx, d); werr != nil {
+						return z.callDiag(werr, cred, info)
+					}
+					continue
+				}
+			}
+		}
+		return z.callDiag(err, cred, info)
+	}
+}
+
+// retryDelay is how long Zoom asked to wait. Without Retry-After, a
+// per-second (QPS) limit clears within a second; other limits are not
+// waited for.
+func (z *plug) retryDelay(e *zoomapi.Error) (time.Duration, bool) {
+	if d, ok := e.Wait(z.now()); ok {
+		return d, true
+	}
+	if strings.EqualFold(e.RateLimitType, "QPS") || strings.Contains(strings.ToLower(e.Message), "per-second") {
+		return time.Second, true
+	}
+	return 0, false
+}
+
+// withCode sets a diagnostic's code and attribute.
+func withCode(d *sdk.Diagnostic, code, attribute string) *sdk.Diagnostic {
+	d.Code = code
+	if attribute != "" {
+		d.Attribute = sdk.ParsePath(attribute)
+	}
+	return d
+}
+
+// zoomSaid quotes Zoom's answer for a detail: HTTP status, code, message.
+func zoomSaid(e *zoomapi.Error) string {
+	s := fmt.Sprintf("Zoom answered HTTP %d", e.Status)
+	if e.Code != 0 {
+		s += fmt.Sprintf(", code %d", e.Code)
+	}
+	if e.Message != "" {
+		s += fmt.Sprintf(" (%q)", clip(e.Message, 300))
+	}
+	return s
+}
+
+// callDiag turns a failed call into a diagnostic a user can act on.
+func (z *plug) callDiag(err error, cred *sdk.Credential, info callInfo) *sdk.Diagnostic {
+	var d *sdk.Diagnostic
+	if errors.As(err, &d) {
+		return sdk.AsDiagnostic(err)
+	}
+	var ae *zoomapi.Error
+	if errors.As(err, &ae) {
+		return apiErrorDiag(ae, cred, info, z.now())
+	}
+	if errors.Is(err, context.Canceled) {
+		return withCode(sdk.Errorf(sdk.KindTransient, "Canceled", "the run was canceled while calling Zoom%s", createNote(info, true)), codeCanceled, "")
+	}
+	var te *zoomapi.TransportError
+	if errors.As(err, &te) {
+		summary := fmt.Sprintf("Could not reach Zoom at %s", te.Host)
+		cause := te.Err.Error()
+		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(cause, "Client.Timeout") {
+			summary = fmt.Sprintf("Zoom at %s did not answer in time", te.Host)
+		}
+		code := codeUnreachable
+		if info.op == opCreate && te.MayHaveReached {
+			code = codeCreateUncertain
+		}
+		return withCode(sdk.Errorf(sdk.KindTransient, summary, "%s %s failed: %s. This is usually passing: retry later%s",
+			te.Method, te.Path, cause, createNote(info, te.MayHaveReached)), code, "")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return withCode(sdk.Errorf(sdk.KindTransient, "Timed out", "the call to Zoom did not finish in time%s", createNote(info, true)), codeUnreachable, "")
+	}
+	return withCode(sdk.Errorf(sdk.KindSystem, "Unexpected answer from Zoom", "%v", err), codeUnexpectedAnswer, "")
+}
+
+// createNote warns, for a create whose request may have reached Zoom, that
+// the meeting may exist: re-running blindly could duplicate it.
+func createNote(info callInfo, mayHaveReached bool) string {
+	if info.op != opCreate || !mayHaveReached {
+		return ""
+	}
+	return ". The request may have reached Zoom, so the meeting may have been created: check with the getAll operation " +
+		"(or in Zoom) before re-running this item, to avoid a duplicate meeting"
+}
+
+// apiErrorDiag maps a Zoom error answer to a diagnostic.
+func apiErrorDiag(e *zoomapi.Error, cred *sdk.Credential, info callInfo, now time.Time) *sdk.Diagnostic {
+	switch {
+	case e.IsMissingScope():
+		return missingScopeDiag(e, cred)
+	case e.IsUnauthorized():
+		return authDiag(e, cred)
+	case e.IsMeetingNotFound():
+		return withCode(sdk.Errorf(sdk.KindNotFound, fmt.Sprintf("Meeting %s was not found", info.meetingID),
+			"%s. Check meetingId: deleted and expired meetings are not found, and the meeting must belong to the credential's user or account", zoomSaid(e)),
+			codeMeetingNotFound, "meetingId")
+	case e.Code == zoomapi.CodeUserNotFound:
+		attr := ""
+		if info.scheduleFor {
+			attr = info.fields + ".scheduleFor"
+		}
+		return withCode(sdk.Errorf(sdk.KindNotFound, "Zoom user not found",
+			"%s. Check scheduleFor (an email or user ID of your account) or that the credential's user still exists", zoomSaid(e)), codeUserNotFound, attr)
+	case e.IsRateLimited():
+		return rateLimitDiag(e, now)
+	case e.IsServerError():
+		return withCode(sdk.Errorf(sdk.KindTransient, "Zoom failed to answer", "%s to %s %s. This is usually passing: retry later%s",
+			zoomSaid(e), e.Method, e.Path, createNote(info, true)), serverCode(info), "")
+	case len(e.Fields) > 0 || e.Code == zoomapi.CodeValidation:
+		return validationDiag(e, info)
+	case e.Status == 403:
+		return withCode(sdk.Errorf(sdk.KindAuth, "Zoom refused the call",
+			"%s to %s %s: the credential's user or app lacks the permission; check the app's scopes and the user's role", zoomSaid(e), e.Method, e.Path), codeForbidden, "")
+	case e.Status == 404:
+		return withCode(sdk.Errorf(sdk.KindNotFound, "Not found", "%s to %s %s. If the credential uses custom base URLs, check apiBaseUrl", zoomSaid(e), e.Method, e.Path), codeNotFound, "")
+	case e.Code == zoomapi.CodeInvalidToken:
+		return authDiag(e, cred)
+	}
+	return withCode(sdk.Errorf(sdk.KindConfig, "Zoom rejected the request", "%s to %s %s", zoomSaid(e), e.Method, e.Path), codeRejected, "")
+}
+
+func serverCode(info callInfo) string {
+	if info.op == opCreate {
+		return codeCreateUncertain
+	}
+	return codeServerError
+}
+
+// authDiag explains a rejected token; the advice depends on the type.
+func authDiag(e *zoomapi.Error, cred *sdk.Credential) *sdk.Diagnostic {
+	name := cred.Name
+	if cred.Type == CredJWT {
+		if e.IsExpiredToken() && !looksLikeLegacyJWT(cred.AccessToken) {
+			return withCode(sdk.Errorf(sdk.KindAuth, "The Zoom access token has expired",
+				"%s. Credential %q (Zoom API) holds a static token that cannot be refreshed: paste a fresh one, or better, use a Zoom Server-to-Server OAuth API credential, whose tokens the host renews", zoomSaid(e), name),
+				codeTokenExpired, "")
+		}
+		return withCode(sdk.Errorf(sdk.KindAuth, "Zoom no longer accepts JWT app tokens",
+			"%s for credential %q. %s", zoomSaid(e), name, jwtRetirement), codeJWTRetired, "")
+	}
+	if e.IsExpiredToken() {
+		return withCode(sdk.Errorf(sdk.KindAuth, "The Zoom access token has expired",
+			"%s for credential %q: the host should refresh it: run `nodeplug credentials test %s` again or reconnect (`nodeplug credentials connect %s`)", zoomSaid(e), name, name, name),
+			codeTokenExpired, "")
+	}
+	return withCode(sdk.Errorf(sdk.KindAuth, "Zoom rejected the access token",
+		"%s for credential %q: the token was revoked or not issued by Zoom: reconnect (nodeplug credentials connect %s). With custom base URLs, check that apiBaseUrl belongs to the server that issued the token", zoomSaid(e), name, name),
+		codeTokenInvalid, "")
+}
+
+// missingScopeDiag lists the scopes Zoom says the token lacks.
+func missingScopeDiag(e *zoomapi.Error, cred *sdk.Credential) *sdk.Diagnostic {
+	scopes := e.MissingScopes()
+	list := "the scopes named in Zoom's message"
+	if len(scopes) > 0 {
+		list = strings.Join(scopes, ", ")
+	}
+	return withCode(sdk.Errorf(sdk.KindAuth, "The Zoom token lacks a required scope",
+		"%s. The endpoint needs one of: %s. Add it to the app under Scopes in the Zoom App Marketplace, then reconnect (nodeplug credentials connect %s) so that the new token carries it",
+		zoomSaid(e), list, cred.Name), codeMissingScope, "")
+}
+
+// refreshFailedDiag explains that the host could not refresh the token.
+func refreshFailedDiag(cred *sdk.Credential, rejected *zoomapi.Error, err error) *sdk.Diagnostic {
+	if errors.Is(err, sdk.ErrNoRefresher) && rejected != nil {
+		d := authDiag(rejected, cred)
+		d.Detail += " (the host offers no token refresh)"
+		return d
+	}
+	cause := err.Error()
+	var hd *sdk.Diagnostic
+	if errors.As(err, &hd) {
+		cause = hd.Error()
+	}
+	said := "The access token was empty"
+	if rejected != nil {
+		said = zoomSaid(rejected)
+	}
+	return withCode(sdk.Errorf(sdk.KindAuth, "Zoom rejected the token and the host could not refresh it",
+		"%s for credential %q, and asking the host for a fresh token failed: %s. Reconnect the credential (nodeplug credentials connect %s)", said, cred.Name, cause, cred.Name),
+		codeRefreshFailed, "")
+}
+
+// rateLimitDiag says that Zoom throttled the call and when to retry.
+func rateLimitDiag(e *zoomapi.Error, now time.Time) *sdk.Diagnostic {
+	when := "Zoom did not say when to retry: per-second limits clear within seconds, daily limits reset at 00:00 UTC"
+	if d, ok := e.Wait(now); ok {
+		at := now.Add(d)
+		if !e.RetryAt.IsZero() {
+			at = e.RetryAt
+		}
+		when = fmt.Sprintf("retry after %s (in %s)", at.UTC().Format(time.RFC3339), d.Round(time.Second))
+	}
+	kind := ""
+	if e.RateLimitType != "" || e.RateLimitCategory != "" {
+		kind = fmt.Sprintf(" [limit type %q, category %q]", e.RateLimitType, e.RateLimitCategory)
+	}
+	return withCode(sdk.Errorf(sdk.KindRateLimited, "Zoom rate limit reached", "%s%s: %s", zoomSaid(e), kind, when), codeRateLimited, "")
+}
+
+// zoomSettingParams maps Zoom's settings keys to the node's parameters.
+var zoomSettingParams = map[string]string{
+	"audio":             "audio",
+	"alternative_hosts": "alternativeHosts",
+	"auto_recording":    "autoRecording",
+	"cn_meeting":        "cnMeeting",
+	"in_meeting":        "inMeeting",
+	"host_video":        "hostVideo",
+	"join_before_host":  "joinBeforeHost",
+	"mute_upon_entry":   "muteUponEntry",
+	"participant_video": "participantVideo",
+	"registration_type": "registrationType",
+	"watermark":         "watermark",
+}
+
+// zoomFieldParams maps Zoom's top-level body keys to the node's parameters.
+var zoomFieldParams = map[string]string{
+	"agenda":       "agenda",
+	"duration":     "duration",
+	"password":     "password",
+	"schedule_for": "scheduleFor",
+	"settings":     "settings",
+	"start_time":   "startTime",
+	"timezone":     "timeZone",
+	"type":         "type",
+	"topic":        "topic",
+}
+
+// paramPath maps a field Zoom rejected (e.g. settings.audio) back to the
+// node parameter (e.g. additionalFields.settings.audio); "" when unknown.
+func paramPath(field string, info callInfo) string {
+	f := strings.TrimSpace(field)
+	switch info.op {
+	case opGetAll:
+		switch f {
+		case "type":
+			return "filters.type"
+		case "page_size":
+			return "limit"
+		}
+		return ""
+	case opGet, opDelete:
+		switch f {
+		case "occurrence_id":
+			return "additionalFields.occurrenceId"
+		case "meetingId", "meeting_id", "id":
+			return "meetingId"
+		}
+		return ""
+	}
+	if s, ok := strings.CutPrefix(f, "settings."); ok {
+		if p, ok := zoomSettingParams[s]; ok {
+			return info.fields + ".settings." + p
+		}
+		return ""
+	}
+	if p, ok := zoomFieldParams[f]; ok {
+		if p == "topic" && info.op == opCreate {
+			return "topic"
+		}
+		return info.fields + "." + p
+	}
+	if p, ok := zoomSettingParams[f]; ok {
+		return info.fields + ".settings." + p
+	}
+	return ""
+}
+
+// validationDiag names every field Zoom rejected, as node parameters.
+func validationDiag(e *zoomapi.Error, info callInfo) *sdk.Diagnostic {
+	var parts []string
+	first := ""
+	for _, f := range e.Fields {
+		p := paramPath(f.Field, info)
+		if first == "" {
+			first = p
+		}
+		name := f.Field
+		if p != "" {
+			name = fmt.Sprintf("%s (Zoom field %s)", p, f.Field)
+		}
+		msg := strings.TrimSpace(f.Message)
+		if msg == "" {
+			msg = "invalid"
+		}
+		parts = append(parts, name+": "+msg)
+	}
+	summary := "Zoom rejected the request's values"
+	if len(parts) > 0 {
+		summary = fmt.Sprintf("Zoom rejected %d field(s)", len(parts))
+	}
+	detail := zoomSaid(e)
+	if len(parts) > 0 {
+		detail += ": " + strings.Join(parts, "; ")
+	}
+	detail += ". Correct the parameter(s) and run again"
+	return withCode(sdk.Errorf(sdk.KindConfig, summary, "%s", detail), codeValidation, first)
+}
