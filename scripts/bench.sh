@@ -89,14 +89,14 @@ awk '/^BenchmarkExecute\/path=/ {
 }' "$WORK/protocol.txt" | sort -k1,1 -k2,2n -k3,3g |
   awk '{ k = $1 " " $2; n[k]++; v[k, n[k]] = $3; a[k, n[k]] = $4; if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
     END { for (j = 1; j <= m; j++) { k = order[j]; mid = int((n[k] + 1) / 2); print k, v[k, mid], a[k, mid] } }' >"$WORK/protocol.med"
-printf '\n%8s  %14s  %14s  %14s  %12s  %12s\n' items "grpc ns/item" "in-proc ns/item" "overhead ns" "grpc allocs" "in-proc allocs"
+printf '\n%8s  %16s  %16s  %16s  %16s  %16s\n' items "grpc ns/item" "in-proc ns/item" "overhead ns/item" "grpc allocs/item" "in-proc allocs/it"
 for n in 1 10 100 1000 10000; do
   g=$(awk -v n="$n" '$1 == "grpc" && $2 == n { print $3, $4 }' "$WORK/protocol.med")
   p=$(awk -v n="$n" '$1 == "inprocess" && $2 == n { print $3, $4 }' "$WORK/protocol.med")
   [[ -n $g && -n $p ]] || { echo "bench: no result for items=$n in the protocol benchmark" >&2; exit 2; }
   read -r gns gal <<<"$g"
   read -r pns pal <<<"$p"
-  printf '%8s  %14.0f  %14.0f  %14.0f  %12s  %12s\n' "$n" "$gns" "$pns" "$(calc "$gns - $pns")" "$(calc "$gal / $n")" "$(calc "$pal / $n")"
+  printf '%8s  %16.0f  %16.0f  %16.0f  %16.1f  %16.1f\n' "$n" "$gns" "$pns" "$(calc "$gns - $pns")" "$(calc "$gal / $n")" "$(calc "$pal / $n")"
   if [[ $n == 1000 ]]; then OVERHEAD_US=$(calc "sprintf(\"%.2f\", ($gns - $pns) / 1000)"); fi
 done
 OVERHEAD_OK=$(calc "($OVERHEAD_US < $TARGET_OVERHEAD_US) ? 1 : 0")
@@ -200,14 +200,15 @@ fi
 
 # ---------------------------------------------------------------------------
 say "Summary ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
-row() { printf '%-44s %-22s %-16s %-18s %s\n' "$@"; }
+# ASCII only, so that printf's padding lines the columns up.
+row() { printf '%-44s %-18s %-14s %-18s %s\n' "$@"; }
 row "figure" "nodeplug" "target" "n8n 2.41" "verdict"
-row "nodeplug run, 1 meeting (median wall)" "${RUN_MS} ms" "≤ ${TARGET_RATIO}× bare" "~3.4 s" ""
+row "nodeplug run, 1 meeting (median wall)" "${RUN_MS} ms" "" "~3.4 s" ""
 row "bare go-plugin pair, 1 gRPC call (median)" "${BARE_MS} ms" "(the floor)" "" ""
-row "run / bare" "${RATIO}×" "≤ ${TARGET_RATIO}×" "" "$(verdict "$RATIO_OK")"
+row "run / bare (median wall)" "${RATIO}x" "<= ${TARGET_RATIO}x" "" "$(verdict "$RATIO_OK")"
 row "host peak RSS, 1 meeting" "$(kib_to_mib "$HOST_KIB") MiB" "< ${TARGET_RSS_MIB} MiB" ">400 MiB (total)" "$(verdict "$HOST_OK")"
 row "plugin peak RSS, 1 meeting" "$(kib_to_mib "$PLUGIN_KIB") MiB" "< ${TARGET_RSS_MIB} MiB" "" "$(verdict "$PLUGIN_OK")"
-row "protocol overhead per item @ 1,000 items" "${OVERHEAD_US} µs" "< ${TARGET_OVERHEAD_US} µs" "" "$(verdict "$OVERHEAD_OK")"
+row "protocol overhead per item @ 1,000 items" "${OVERHEAD_US} us" "< ${TARGET_OVERHEAD_US} us" "" "$(verdict "$OVERHEAD_OK")"
 if [[ -n $HUNDRED_MS ]]; then
   row "nodeplug run, 100 meetings (median wall)" "${HUNDRED_MS} ms" "" "$N8N_100" ""
   row "host / plugin peak RSS, 100 meetings" "$(kib_to_mib "$H_HOST_KIB") / $(kib_to_mib "${H_PLUGIN_KIB:-0}") MiB" "" "" ""

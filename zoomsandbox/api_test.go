@@ -253,7 +253,7 @@ func TestMeetingErrors(t *testing.T) {
 		"body a JSON array":   {method: "POST", path: "/v2/users/me/meetings", body: `[{}]`, wantStatus: 400, want: apiErr{Code: 300, Message: "Request Body should be a valid JSON object."}},
 		"body empty":          {method: "POST", path: "/v2/users/me/meetings", body: ``, wantStatus: 400, want: apiErr{Code: 300, Message: "Request Body should be a valid JSON object."}},
 		"trailing data":       {method: "POST", path: "/v2/users/me/meetings", body: `{} {}`, wantStatus: 400, want: apiErr{Code: 300, Message: "Request Body should be a valid JSON object."}},
-		"instant schedule_for": {method: "POST", path: "/v2/users/me/meetings", body: `{"type":1,"schedule_for":"someone@example.test"}`, wantStatus: 400,
+		"instant schedule_for": {method: "POST", path: "/v2/users/me/meetings", body: `{"type":1,"schedule_for":"sandbox.host@example.test"}`, wantStatus: 400,
 			want: apiErr{Code: 3000, Message: "Instant meetings do not support the schedule_for parameter."}},
 		"pre_schedule on type 8": {method: "POST", path: "/v2/users/me/meetings", body: `{"type":8,"pre_schedule":true,"recurrence":{"type":1,"end_times":2}}`, wantStatus: 400,
 			want: apiErr{Code: 3000, Message: "Prescheduling is only available for scheduled meetings (type 2) and recurring meetings with no fixed time (type 3)."}},

@@ -85,7 +85,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rtTTL := fs.Duration("refresh-token-ttl", DefaultRefreshTokenTTL, "lifetime of refresh tokens")
 	grace := fs.Duration("refresh-grace", 0, "how long a rotated refresh token keeps working (0 = invalid at once)")
 	rate := fs.Int("rate-limit", 0, "per-second request limit per rate-limit label (0 = off)")
-	writes := fs.Int("daily-meeting-writes", DefaultDailyMeetingWrite, "meeting create+update requests per host per UTC day (0 = default 100, negative = unlimited)")
+	writes := fs.Int("daily-meeting-writes", DefaultDailyMeetingWrites, "meeting create+update requests per host per UTC day (0 = default 100, negative = unlimited)")
 	clientID := fs.String("client-id", DefaultClientID, "client ID of the user OAuth app")
 	clientSecret := fs.String("client-secret", "", "client secret of the user OAuth app (default "+DefaultClientSecret+"; prefer $"+envClientSecret+" for real-looking secrets)")
 	s2sID := fs.String("s2s-client-id", DefaultS2SClientID, "client ID of the Server-to-Server app")
@@ -172,11 +172,8 @@ func publicHostPort(a net.Addr) string {
 		return a.String()
 	}
 	host := tcp.IP.String()
-	switch {
-	case tcp.IP == nil || tcp.IP.IsUnspecified() && tcp.IP.To4() != nil:
+	if tcp.IP == nil || tcp.IP.IsUnspecified() { // Go listens dual-stack on "::"
 		host = "127.0.0.1"
-	case tcp.IP.IsUnspecified():
-		host = "::1"
 	}
 	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }

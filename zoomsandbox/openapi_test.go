@@ -1,9 +1,3 @@
-//go:build openapi
-
-// This test needs kin-openapi's dependencies in go.sum. Until the lead adds
-// them (go mod tidy, which reads this file whatever its build tags), run it
-// with: go test -tags openapi -run OpenAPI ./zoomsandbox/
-
 package zoomsandbox_test
 
 import (

@@ -18,16 +18,16 @@ import (
 
 // Default values applied by [New] to a zero [Config].
 const (
-	DefaultAccessTokenTTL    = 3599 * time.Second
-	DefaultS2SAccessTokenTTL = 3600 * time.Second
-	DefaultRefreshTokenTTL   = 90 * 24 * time.Hour
-	DefaultCodeTTL           = 5 * time.Minute
-	DefaultDailyMeetingWrite = 100
-	DefaultMaxOccurrences    = 50
-	DefaultMeetingExpiry     = 30 * 24 * time.Hour
-	pageTokenTTL             = 15 * time.Minute
-	maxBodyBytes             = 1 << 20
-	maxRecordedRequests      = 10000
+	DefaultAccessTokenTTL     = 3599 * time.Second
+	DefaultS2SAccessTokenTTL  = 3600 * time.Second
+	DefaultRefreshTokenTTL    = 90 * 24 * time.Hour
+	DefaultCodeTTL            = 5 * time.Minute
+	DefaultDailyMeetingWrites = 100
+	DefaultMaxOccurrences     = 50
+	DefaultMeetingExpiry      = 30 * 24 * time.Hour
+	pageTokenTTL              = 15 * time.Minute
+	maxBodyBytes              = 1 << 20
+	maxRecordedRequests       = 10000
 )
 
 // Config configures a [Server]. The zero value is usable: it plays the default
@@ -65,7 +65,7 @@ type Config struct {
 	// meeting expires (404 and hidden from lists); 0 means 30 days, negative never.
 	MeetingExpiry time.Duration
 	// Quirks selects between the readings of behaviours the reference marks as
-	// uncertain. The zero value is the strict reading.
+	// uncertain. The zero value is the stricter reading (see Quirks).
 	Quirks Quirks
 	// Now is the clock; default time.Now. [Server.Advance] adds an offset to it.
 	Now func() time.Time
@@ -78,7 +78,9 @@ type Config struct {
 }
 
 // Quirks holds the knobs for behaviours that Zoom's documentation leaves open.
-// The zero value is the strict choice for each.
+// The zero value is the stricter reading, except for two lenient defaults the
+// reference itself recommends: client credentials are also accepted as
+// parameters, and deletes do not count toward the daily write limit.
 type Quirks struct {
 	// RefreshTokenError is the OAuth "error" value for an old, rotated, revoked
 	// or unknown refresh token; default "invalid_grant" (forum posts also show
@@ -154,6 +156,16 @@ func (a App) String() string {
 
 // GoString is String, so %#v does not print the secret.
 func (a App) GoString() string { return a.String() }
+
+// MarshalJSON writes the app with its client secret redacted.
+func (a App) MarshalJSON() ([]byte, error) {
+	type plain App
+	p := plain(a)
+	if p.ClientSecret != "" {
+		p.ClientSecret = "<redacted>"
+	}
+	return json.Marshal(p)
+}
 
 // LogValue keeps the secret out of structured logs.
 func (a App) LogValue() slog.Value {
@@ -283,7 +295,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("zoomsandbox: Config.RateLimitPerSecond is negative: use 0 to switch limiting off")
 	}
 	if cfg.DailyMeetingWrites == 0 {
-		cfg.DailyMeetingWrites = DefaultDailyMeetingWrite
+		cfg.DailyMeetingWrites = DefaultDailyMeetingWrites
 	}
 	if cfg.MeetingExpiry == 0 {
 		cfg.MeetingExpiry = DefaultMeetingExpiry
@@ -395,6 +407,14 @@ func (s *Server) findApp(nameOrID string) *App {
 	}
 	return nil
 }
+
+// String describes the sandbox without the tokens and secrets it holds.
+func (s *Server) String() string {
+	return fmt.Sprintf("zoomsandbox.Server{BaseURL:%q Apps:%d User:%q}", s.cfg.BaseURL, len(s.appSeq), s.user.ID)
+}
+
+// GoString is String, so %#v does not dump tokens.
+func (s *Server) GoString() string { return s.String() }
 
 // now is the sandbox clock: Config.Now plus the Advance offset.
 func (s *Server) now() time.Time {

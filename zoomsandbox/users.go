@@ -46,6 +46,13 @@ func (s *Server) lookupUser(id string) (User, bool) {
 	return User{}, false
 }
 
+// isScheduleForUser reports whether schedule_for names a user of the account
+// (by ID or email; "me" is not accepted there).
+func (s *Server) isScheduleForUser(id string) bool {
+	_, ok := s.lookupUser(id)
+	return ok && id != "me"
+}
+
 func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, _ *token) {
 	id := r.PathValue("userId")
 	u, ok := s.lookupUser(id)

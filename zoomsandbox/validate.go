@@ -100,6 +100,9 @@ type validateContext struct {
 	currentType    int    // PATCH: the meeting's type before the update
 	hasRecurrence  bool   // PATCH: the meeting has a recurrence already
 	maxOccurrences int
+	// knownUser reports whether schedule_for names a user of the account;
+	// nil skips that check.
+	knownUser func(string) bool
 }
 
 // validateMeeting checks a meeting create/update body and collects an error
@@ -148,6 +151,9 @@ func validateMeeting(body []byte, vc validateContext) (*meetingInput, *apiError)
 	in.DefaultPassword = v.boolean(obj, "default_password", "default_password")
 	in.Agenda = v.str(obj, "agenda", "agenda", 2000)
 	in.ScheduleFor = v.str(obj, "schedule_for", "schedule_for", 0)
+	if in.ScheduleFor != nil && *in.ScheduleFor != "" && vc.knownUser != nil && !vc.knownUser(*in.ScheduleFor) {
+		v.fail("schedule_for")
+	}
 	in.TemplateID = v.str(obj, "template_id", "template_id", 0)
 	in.PreSchedule = v.boolean(obj, "pre_schedule", "pre_schedule")
 	in.TrackingFields, in.TrackingSet = v.trackingFields(obj)

@@ -350,7 +350,9 @@ func (a *app) run(ctx context.Context, file string, overrides []string, all bool
 		a.logger().Error("recording a node run", "error", e)
 	}
 
-	if res != nil {
+	// A failed run prints no items: half a result on stdout would be taken
+	// for the result. What ran is in the execution history.
+	if res != nil && runErr == nil {
 		if err := a.printRunOutput(res, all); err != nil {
 			return err
 		}
@@ -361,7 +363,7 @@ func (a *app) run(ctx context.Context, file string, overrides []string, all bool
 	}
 	elapsed := time.Since(started).Round(time.Millisecond)
 	if runErr != nil {
-		fmt.Fprintf(a.io.Err, "✗ execution %d of %q %s after %s: %v\n  details: nodeplug executions show %d\n", execID, name, status, elapsed, runErr, execID)
+		fmt.Fprintf(a.io.Err, "✗ execution %d of %q %s after %s: %v (details: nodeplug executions show %d)\n", execID, name, status, elapsed, runErr, execID)
 		return &exitError{code: 1}
 	}
 	n := 0

@@ -284,7 +284,10 @@ func classify(name, op string, err error, secrets ...string) error {
 	switch {
 	case re.ErrorCode == "invalid_client" || (status == http.StatusUnauthorized && re.ErrorCode != "invalid_grant"):
 		return &InvalidClientError{Credential: name, StatusCode: status, Err: re}
-	case re.ErrorCode == "invalid_grant" && op == opRefresh:
+	case op == opRefresh && (re.ErrorCode == "invalid_grant" ||
+		// Zoom has been seen answering a rotated or revoked refresh token with
+		// invalid_request and the reason "Invalid Token!" (zoom-api.md §1.6).
+		re.ErrorCode == "invalid_request" && strings.Contains(strings.ToLower(reason), "invalid token")):
 		return &NeedsReconnectError{Credential: name, ProviderReason: reason, Err: re}
 	default:
 		return &TokenError{Credential: name, Op: op, StatusCode: status, Code: sanitize(re.ErrorCode, secrets, 64), Reason: reason, Err: re}

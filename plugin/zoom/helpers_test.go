@@ -178,13 +178,15 @@ func jsonString(s string) string {
 // refresher is a fake host token service.
 type refresher struct {
 	mu    sync.Mutex
-	calls []string // rejected tokens
-	next  func() (sdk.Token, error)
+	calls    []string // credential IDs
+	rejected []string // the tokens the plugin reported as rejected
+	next     func() (sdk.Token, error)
 }
 
 func (r *refresher) RefreshToken(_ context.Context, credentialID, rejected string) (sdk.Token, error) {
 	r.mu.Lock()
 	r.calls = append(r.calls, credentialID)
+	r.rejected = append(r.rejected, rejected)
 	next := r.next
 	r.mu.Unlock()
 	if next == nil {
@@ -241,4 +243,12 @@ func outputs(resp *sdk.ExecuteResponse) []string {
 		out = append(out, string(it.JSON))
 	}
 	return out
+}
+
+// newHTTPServer serves h on a local port for the test's lifetime.
+func newHTTPServer(t testing.TB, h http.Handler) string {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts.URL
 }
