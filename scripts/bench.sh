@@ -133,7 +133,7 @@ RUN=("$NP" run "$ONE_WF" --credential zoomOAuth2Api="Zoom account")
 grep -q '"join_url"' "$WORK/one.json" || { echo "bench: the run created no meeting:" >&2; cat "$WORK/one.json" "$WORK/one.err" >&2; exit 2; }
 tail -1 "$WORK/one.err"
 
-echo "timeit: $RUNS runs each after $WARMUP warm-up runs, alternating the two commands"
+echo "timeit: $RUNS runs each after $WARMUP warm-up runs, alternating the two commands (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 "$TIMEIT" -n "$RUNS" -warmup "$WARMUP" -- "${RUN[@]}" ::: "$BARE" >"$WORK/b.txt"
 cat "$WORK/b.txt"
 LINE_RUN=$(sed -n 1p "$WORK/b.txt")
@@ -143,6 +143,10 @@ BARE_MS=$(kv median_ms "$LINE_BARE")
 RATIO=$(calc "sprintf(\"%.2f\", $RUN_MS / $BARE_MS)")
 RATIO_OK=$(calc "($RUN_MS <= $TARGET_RATIO * $BARE_MS) ? 1 : 0")
 echo "median wall: nodeplug run ${RUN_MS} ms, bare pair ${BARE_MS} ms: ${RATIO}× (target ≤ ${TARGET_RATIO}×): $(verdict "$RATIO_OK")"
+RUN_CPU=$(kv cpu_median_ms "$LINE_RUN")
+BARE_CPU=$(kv cpu_median_ms "$LINE_BARE")
+CPU_RATIO=$(calc "sprintf(\"%.2f\", $RUN_CPU / $BARE_CPU)")
+echo "median CPU time (user+sys, host+plugin; for information): nodeplug run ${RUN_CPU} ms, bare pair ${BARE_CPU} ms: ${CPU_RATIO}×"
 [[ $RATIO_OK == 1 ]] || fail=1
 
 # ---------------------------------------------------------------------------
@@ -206,6 +210,7 @@ row "figure" "nodeplug" "target" "n8n 2.41" "verdict"
 row "nodeplug run, 1 meeting (median wall)" "${RUN_MS} ms" "" "~3.4 s" ""
 row "bare go-plugin pair, 1 gRPC call (median)" "${BARE_MS} ms" "(the floor)" "" ""
 row "run / bare (median wall)" "${RATIO}x" "<= ${TARGET_RATIO}x" "" "$(verdict "$RATIO_OK")"
+row "run / bare (median CPU time, information)" "${CPU_RATIO}x" "" "" ""
 row "host peak RSS, 1 meeting" "$(kib_to_mib "$HOST_KIB") MiB" "< ${TARGET_RSS_MIB} MiB" ">400 MiB (total)" "$(verdict "$HOST_OK")"
 row "plugin peak RSS, 1 meeting" "$(kib_to_mib "$PLUGIN_KIB") MiB" "< ${TARGET_RSS_MIB} MiB" "" "$(verdict "$PLUGIN_OK")"
 row "protocol overhead per item @ 1,000 items" "${OVERHEAD_US} us" "< ${TARGET_OVERHEAD_US} us" "" "$(verdict "$OVERHEAD_OK")"

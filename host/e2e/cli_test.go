@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,7 +223,7 @@ func TestCredentialsLifecycle(t *testing.T) {
 	}
 
 	r := record(e.run(props(nil), "credentials", "create", "--type", "zoomOAuth2Api", "--name", "Work Zoom").ok(t))
-	if !strings.Contains(r.stdout, `Created credential "Work Zoom"`) || !strings.Contains(r.stdout, "nodeplug credentials connect Work Zoom") {
+	if !strings.Contains(r.stdout, `Created credential "Work Zoom"`) || !regexp.MustCompile(`nodeplug credentials connect ('Work Zoom'|"Work Zoom")`).MatchString(r.stdout) {
 		t.Errorf("create output: %q", r.stdout)
 	}
 	r = record(e.run(props(nil), "credentials", "create", "--type", "zoomOAuth2Api", "--name", "Work Zoom").fails(t, 1))

@@ -116,7 +116,10 @@ func TestRunExamples(t *testing.T) {
 		Nodes  []struct {
 			Name    string             `json:"name"`
 			Status  string             `json:"status"`
-			Outputs [][]map[string]any `json:"outputs"`
+			Outputs [][]struct {
+				JSON       map[string]any `json:"json"`
+				PairedItem int            `json:"pairedItem"`
+			} `json:"outputs"`
 			Error   string             `json:"error"`
 		} `json:"nodes"`
 	}
@@ -133,8 +136,8 @@ func TestRunExamples(t *testing.T) {
 			t.Errorf("node %d: %s %s outputs %v", i, n.Name, n.Status, n.Outputs)
 		}
 	}
-	if got := show.Nodes[1].Outputs[0][0]["id"]; got != lid {
-		t.Errorf("the history has the created meeting's id as %v, want %s", got, lid)
+	if got := show.Nodes[1].Outputs[0][0]; got.JSON["id"] != lid || got.PairedItem != 0 {
+		t.Errorf("the history has the created meeting as %+v, want id %s paired to item 0", got, lid)
 	}
 	r = e.run("", "executions", "show", "2").ok(t)
 	if !strings.Contains(r.stdout, "● Create meeting") || !strings.Contains(r.stdout, lid.String()) {

@@ -172,8 +172,8 @@ func (ds *Diagnostics) Append(more ...Diagnostic) {
 	for _, d := range more {
 		dup := false
 		for _, e := range *ds {
-			if e.Severity == d.Severity && e.Summary == d.Summary && e.Detail == d.Detail &&
-				e.ItemIndex == d.ItemIndex && e.Attribute.String() == d.Attribute.String() {
+			if e.Severity == d.Severity && e.Kind == d.Kind && e.Code == d.Code && e.Summary == d.Summary &&
+				e.Detail == d.Detail && e.ItemIndex == d.ItemIndex && e.Attribute.String() == d.Attribute.String() {
 				dup = true
 				break
 			}

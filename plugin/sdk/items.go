@@ -83,7 +83,8 @@ func runItem[P any](ctx context.Context, fn ItemFunc[P], req *ExecuteRequest, i 
 
 // DecodeParameters decodes a JSON object of node parameters into v, keeping
 // numbers exact, and turns a mismatch into a configuration Diagnostic naming
-// the parameter at fault.
+// the parameter at fault. The path comes from encoding/json, so parameter
+// types must not embed structs (an embedded type's name would appear in it).
 func DecodeParameters(data json.RawMessage, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 || bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
 		return nil

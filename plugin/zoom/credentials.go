@@ -38,8 +38,9 @@ const (
 	tokenPath        = "/oauth/token"
 )
 
-// defaultScopes are the classic scopes the node needs.
-var defaultScopes = []string{"meeting:read", "meeting:write"}
+// defaultScopes returns the classic scopes the node needs (a fresh slice:
+// callers may keep and change it).
+func defaultScopes() []string { return []string{"meeting:read", "meeting:write"} }
 
 // environmentProperties are the environment selector and the custom base
 // URLs shared by the credential types; withOAuth adds oauthBaseUrl.
@@ -104,7 +105,7 @@ func oauth2CredentialType() sdk.CredentialType {
 		Name:        "scope",
 		DisplayName: "Scope",
 		Type:        sdk.TypeString,
-		Default:     sdk.JSON(strings.Join(defaultScopes, " ")),
+		Default:     sdk.JSON(strings.Join(defaultScopes(), " ")),
 		Description: "Space separated. May be empty: Zoom then uses the scopes configured on the app",
 	})
 	return sdk.CredentialType{
@@ -119,7 +120,7 @@ func oauth2CredentialType() sdk.CredentialType {
 			OAuth2: &sdk.OAuth2Spec{
 				AuthorizeURL:         zoomOAuthBase + authorizePath,
 				TokenURL:             zoomOAuthBase + tokenPath,
-				DefaultScopes:        defaultScopes,
+				DefaultScopes:        defaultScopes(),
 				ClientAuth:           sdk.ClientAuthHeader,
 				PKCE:                 true,
 				ClientIDProperty:     "clientId",
@@ -280,7 +281,7 @@ func resolveOAuth2(_ context.Context, req *sdk.ResolveAuthRequest) (*sdk.Resolve
 		return nil, err
 	}
 	base, diag := d.oauthBase()
-	r := &sdk.ResolvedAuth{Scopes: defaultScopes}
+	r := &sdk.ResolvedAuth{Scopes: defaultScopes()}
 	if diag == nil {
 		r.AuthorizeURL, r.TokenURL = base+authorizePath, base+tokenPath
 	}

@@ -177,7 +177,7 @@ func jsonString(s string) string {
 
 // refresher is a fake host token service.
 type refresher struct {
-	mu    sync.Mutex
+	mu       sync.Mutex
 	calls    []string // credential IDs
 	rejected []string // the tokens the plugin reported as rejected
 	next     func() (sdk.Token, error)

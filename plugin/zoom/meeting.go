@@ -23,8 +23,8 @@ const maxPageSize = 300
 // maxPages bounds getAll's paging as a guard against a misbehaving server.
 const maxPages = 10000
 
-// successJSON is update's and delete's output, as n8n emits it.
-var successJSON = json.RawMessage(`{"success":true}`)
+// successJSON returns update's and delete's output, as n8n emits it.
+func successJSON() json.RawMessage { return json.RawMessage(`{"success":true}`) }
 
 // executeItem runs the node for one item.
 func (z *plug) executeItem(ctx context.Context, call sdk.ItemCall[Params]) ([]json.RawMessage, error) {
@@ -201,7 +201,7 @@ func (z *plug) update(ctx context.Context, cred *sdk.Credential, p *Params) ([]j
 	if err != nil {
 		return nil, err
 	}
-	return []json.RawMessage{successJSON}, nil
+	return []json.RawMessage{successJSON()}, nil
 }
 
 // delete: DELETE /meetings/{meetingId}; outputs {"success": true}.
@@ -220,7 +220,7 @@ func (z *plug) delete(ctx context.Context, cred *sdk.Credential, p *Params) ([]j
 	if err != nil {
 		return nil, err
 	}
-	return []json.RawMessage{successJSON}, nil
+	return []json.RawMessage{successJSON()}, nil
 }
 
 // meetingID validates the meetingId parameter: a Zoom meeting ID is a

@@ -1,12 +1,3 @@
-//go:build openapi
-
-// This test needs kin-openapi's dependencies in go.sum. Until the lead adds
-// them (go get github.com/getkin/kin-openapi/openapi3filter@v0.153.0
-// github.com/getkin/kin-openapi/routers/gorillamux@v0.153.0, or go mod tidy
-// once this build tag is dropped), run it with:
-//
-//	go test -tags openapi -run OpenAPI ./plugin/zoom/
-
 package zoom_test
 
 import (

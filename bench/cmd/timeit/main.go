@@ -1,5 +1,7 @@
 // Command timeit runs a command repeatedly and reports its wall time (min,
-// median, mean, max) and peak resident memory:
+// median, mean, max), its median CPU time (user + system of the command and
+// the descendants it waited for: cpu_median_ms) and its peak resident
+// memory:
 //
 //	timeit [-n 20] [-warmup 2] [-hwm] [-json] [-v] -- CMD ARGS... [::: CMD2 ARGS...]...
 //

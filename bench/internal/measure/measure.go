@@ -80,6 +80,12 @@ type Result struct {
 	Walls []time.Duration
 	// Wall summarizes Walls.
 	Wall Stats
+	// CPUs holds each measured run's CPU time (user + system, from rusage:
+	// the command and the descendants it waited for), in order. Unlike wall
+	// time it hardly depends on what else the machine is doing.
+	CPUs []time.Duration
+	// CPU summarizes CPUs.
+	CPU Stats
 	// MaxRSSBytes is the largest rusage Maxrss of the measured runs.
 	MaxRSSBytes int64
 	// HWMBytes is the largest VmHWM of the direct child (PollHWM only).
@@ -128,6 +134,7 @@ func Measure(ctx context.Context, cfg Config) ([]*Result, error) {
 				continue
 			}
 			res.Walls = append(res.Walls, r.wall)
+			res.CPUs = append(res.CPUs, r.cpu)
 			res.MaxRSSBytes = max(res.MaxRSSBytes, r.maxRSS)
 			res.HWMBytes = max(res.HWMBytes, r.hwm)
 			for name, b := range r.descendants {
@@ -137,6 +144,7 @@ func Measure(ctx context.Context, cfg Config) ([]*Result, error) {
 	}
 	for _, res := range out {
 		res.Wall = Summarize(res.Walls)
+		res.CPU = Summarize(res.CPUs)
 	}
 	return out, nil
 }
@@ -162,6 +170,7 @@ func Summarize(ds []time.Duration) Stats {
 
 type oneRun struct {
 	wall        time.Duration
+	cpu         time.Duration
 	maxRSS      int64
 	hwm         int64
 	descendants map[string]int64
@@ -216,6 +225,7 @@ func runOnce(ctx context.Context, cfg Config, args []string) (oneRun, error) {
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSS = int64(ru.Maxrss) * 1024 // KiB on Linux
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	return r, nil
 }
@@ -389,11 +399,11 @@ func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f'
 // Line is the result as one line of key=value pairs (times in ms, memory in
 // KiB), easy to read and to pick apart in a shell script:
 //
-//	runs=20 min_ms=… median_ms=… mean_ms=… max_ms=… maxrss_kib=… [hwm_kib=… hwm_kib.NAME=…] cmd="…"
+//	runs=20 min_ms=… median_ms=… mean_ms=… max_ms=… cpu_median_ms=… maxrss_kib=… [hwm_kib=… hwm_kib.NAME=…] cmd="…"
 func (r *Result) Line() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "runs=%d min_ms=%s median_ms=%s mean_ms=%s max_ms=%s maxrss_kib=%d",
-		r.Runs, ms(r.Wall.Min), ms(r.Wall.Median), ms(r.Wall.Mean), ms(r.Wall.Max), r.MaxRSSBytes/1024)
+	fmt.Fprintf(&b, "runs=%d min_ms=%s median_ms=%s mean_ms=%s max_ms=%s cpu_median_ms=%s maxrss_kib=%d",
+		r.Runs, ms(r.Wall.Min), ms(r.Wall.Median), ms(r.Wall.Mean), ms(r.Wall.Max), ms(r.CPU.Median), r.MaxRSSBytes/1024)
 	if r.Polled {
 		fmt.Fprintf(&b, " hwm_kib=%d", r.HWMBytes/1024)
 		names := make([]string, 0, len(r.DescendantHWMBytes))
@@ -419,6 +429,8 @@ type JSONResult struct {
 	MedianNs           int64            `json:"median_ns"`
 	MeanNs             int64            `json:"mean_ns"`
 	MaxNs              int64            `json:"max_ns"`
+	CPUNs              []int64          `json:"cpu_ns"`
+	CPUMedianNs        int64            `json:"cpu_median_ns"`
 	MaxRSSBytes        int64            `json:"maxrss_bytes"`
 	HWMBytes           *int64           `json:"hwm_bytes,omitempty"`
 	DescendantHWMBytes map[string]int64 `json:"descendant_hwm_bytes,omitempty"`
@@ -434,6 +446,10 @@ func (r *Result) JSON() JSONResult {
 	for _, w := range r.Walls {
 		out.WallNs = append(out.WallNs, int64(w))
 	}
+	for _, c := range r.CPUs {
+		out.CPUNs = append(out.CPUNs, int64(c))
+	}
+	out.CPUMedianNs = int64(r.CPU.Median)
 	if r.Polled {
 		h := r.HWMBytes
 		out.HWMBytes = &h

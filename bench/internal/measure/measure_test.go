@@ -185,6 +185,9 @@ func TestMeasureRunsAndFails(t *testing.T) {
 			if len(res.Walls) != 3 || res.Wall.Min <= 0 || res.Wall.Min > res.Wall.Median || res.Wall.Median > res.Wall.Max {
 				t.Errorf("walls %v, stats %+v: want 3 positive, ordered", res.Walls, res.Wall)
 			}
+			if len(res.CPUs) != 3 || res.CPU.Max <= 0 {
+				t.Errorf("CPU times %v: want 3, some positive", res.CPUs)
+			}
 			if res.MaxRSSBytes < 1<<20 {
 				t.Errorf("MaxRSSBytes = %d; want at least the 1 MiB the helper touched", res.MaxRSSBytes)
 			}
