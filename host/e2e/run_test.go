@@ -114,13 +114,13 @@ func TestRunExamples(t *testing.T) {
 		ID     int64
 		Status string `json:"status"`
 		Nodes  []struct {
-			Name    string             `json:"name"`
-			Status  string             `json:"status"`
+			Name    string `json:"name"`
+			Status  string `json:"status"`
 			Outputs [][]struct {
 				JSON       map[string]any `json:"json"`
 				PairedItem int            `json:"pairedItem"`
 			} `json:"outputs"`
-			Error   string             `json:"error"`
+			Error string `json:"error"`
 		} `json:"nodes"`
 	}
 	dec = json.NewDecoder(strings.NewReader(r.stdout))

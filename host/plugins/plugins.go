@@ -15,6 +15,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/nodeplug/nodeplug/plugin/protocol"
 	"github.com/nodeplug/nodeplug/plugin/sdk"
@@ -103,14 +105,23 @@ func (p *Plugin) Pid() int {
 }
 
 // Wrap turns an error from a call into this plugin into an *Error naming
-// the plugin, marking a crash when the process is gone, with its stderr tail.
+// the plugin, with its stderr tail. When the connection is gone
+// (Unavailable), the plugin is killed, which waits for its process and its
+// stderr, and a process that had exited by itself is reported as crashed.
 func (p *Plugin) Wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if p.proc.Exited() {
-		err = fmt.Errorf("%w: %v", ErrCrashed, err)
+	if status.Code(errors.Unwrap(err)) == codes.Unavailable || status.Code(err) == codes.Unavailable {
+		p.proc.Kill()
 	}
+	if p.proc.Exited() {
+		err = fmt.Errorf("%w: %w", ErrCrashed, err)
+	}
+	return p.wrap(op, err)
+}
+
+func (p *Plugin) wrap(op string, err error) error {
 	return &Error{Plugin: p.Name, Path: p.Path, Op: op, Err: err, Stderr: p.stderr.Lines(20)}
 }
 
@@ -183,16 +194,15 @@ func (m *Manager) Load(ctx context.Context, b Binary) (*Plugin, error) {
 	})
 	p := &Plugin{Binary: b, proc: proc, stderr: stderr}
 	fail := func(op string, err error) (*Plugin, error) {
-		e := p.Wrap(op, err)
-		proc.Kill()
-		return nil, e
+		proc.Kill() // waits for the process and its stderr
+		return nil, p.wrap(op, err)
 	}
 	rpc, err := proc.Client()
 	if err != nil {
-		if strings.Contains(err.Error(), "Incompatible API version") {
-			err = fmt.Errorf("%w: this host speaks nodeplug protocol %d: %v; install a plugin built for protocol %d", ErrIncompatibleProtocol, sdk.ProtocolVersion, err, sdk.ProtocolVersion)
-		}
-		return fail("starting", err)
+		// Kill waits for the process and its pipes, so its exit status and
+		// the whole stderr are known afterwards.
+		proc.Kill()
+		return nil, p.wrap("starting", startError(err, cmd))
 	}
 	if v := proc.NegotiatedVersion(); v != sdk.ProtocolVersion {
 		return fail("starting", fmt.Errorf("%w: negotiated protocol %d, this host speaks %d", ErrIncompatibleProtocol, v, sdk.ProtocolVersion))
@@ -285,4 +295,20 @@ type stdoutGuard struct{ log hclog.Logger }
 func (s *stdoutGuard) Write(p []byte) (int, error) {
 	s.log.Warn("plugin wrote to stdout, which plugins must never do", "bytes", len(p))
 	return len(p), nil
+}
+
+// startError explains why a plugin did not complete the go-plugin
+// handshake, in place of go-plugin's generic texts where the cause is known.
+func startError(err error, cmd *exec.Cmd) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(strings.ToLower(msg), "incompatible api version"):
+		return fmt.Errorf("%w: this host speaks nodeplug protocol %d (%v); install a plugin built for protocol %d", ErrIncompatibleProtocol, sdk.ProtocolVersion, err, sdk.ProtocolVersion)
+	case cmd.ProcessState != nil && cmd.ProcessState.Exited() && strings.Contains(msg, "Failed to read any lines"):
+		return fmt.Errorf("the plugin process exited with status %d before the go-plugin handshake (is it a nodeplug plugin? run it by hand to see its message): %w", cmd.ProcessState.ExitCode(), errors.Unwrap(err))
+	case strings.Contains(msg, "Unrecognized remote plugin message"):
+		line, _, _ := strings.Cut(strings.TrimPrefix(msg, "Unrecognized remote plugin message: "), "\n")
+		return fmt.Errorf("unrecognized output on the plugin's stdout before the go-plugin handshake (plugins must never write to stdout): first line %q", line)
+	}
+	return err
 }

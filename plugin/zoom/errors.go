@@ -156,7 +156,7 @@ func (z *plug) callDiag(err error, cred *sdk.Credential, info callInfo) *sdk.Dia
 		if info.op == opCreate && te.MayHaveReached {
 			code = codeCreateUncertain
 		}
-		return withCode(sdk.Errorf(sdk.KindTransient, summary, "%s %s failed: %s. This is usually passing: retry later%s",
+		return withCode(sdk.Errorf(sdk.KindTransient, summary, "%s %s failed: %s. This is usually temporary: retry later%s",
 			te.Method, te.Path, cause, createNote(info, te.MayHaveReached)), code, "")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -196,7 +196,7 @@ func apiErrorDiag(e *zoomapi.Error, cred *sdk.Credential, info callInfo, now tim
 	case e.IsRateLimited():
 		return rateLimitDiag(e, now)
 	case e.IsServerError():
-		return withCode(sdk.Errorf(sdk.KindTransient, "Zoom failed to answer", "%s to %s %s. This is usually passing: retry later%s",
+		return withCode(sdk.Errorf(sdk.KindTransient, "Zoom failed to answer", "%s to %s %s. This is usually temporary: retry later%s",
 			zoomSaid(e), e.Method, e.Path, createNote(info, true)), serverCode(info), "")
 	case len(e.Fields) > 0 || e.Code == zoomapi.CodeValidation:
 		return validationDiag(e, info)
