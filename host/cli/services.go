@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -33,15 +34,22 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	dbPath := filepath.Join(dir, "nodeplug.db")
+	keyPath := filepath.Join(dir, secrets.KeyFileName)
+	if a.io.Getenv(secrets.EnvKey) == "" && !exists(keyPath) && exists(dbPath) {
+		// Never make a new key for an existing database: it could not open it,
+		// and the stray key file would only confuse.
+		return nil, fmt.Errorf("the database %s exists but its key file %s is missing: restore the key file, or set %s to the key the database was created with; nothing was changed", dbPath, keyPath, secrets.EnvKey)
+	}
 	c, src, err := secrets.LoadKey(dir, a.io.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("loading the encryption key: %w", err)
 	}
-	st, err := store.Open(ctx, filepath.Join(dir, "nodeplug.db"), c)
+	st, err := store.Open(ctx, dbPath, c)
 	if err != nil {
 		if errors.Is(err, store.ErrWrongKey) {
 			return nil, fmt.Errorf("%w\n  key in use: %s\n  database:   %s\n  set %s to the key the database was created with (or restore its key file); nothing was changed",
-				err, src, filepath.Join(dir, "nodeplug.db"), "NODEPLUG_ENCRYPTION_KEY")
+				err, src, dbPath, secrets.EnvKey)
 		}
 		return nil, err
 	}
@@ -184,4 +192,9 @@ func (a *app) callCredential(ctx context.Context, c *store.Credential) (sdk.Cred
 		return sdk.Credential{}, err
 	}
 	return sdk.Credential{ID: c.ID, Type: c.Type, Name: c.Name, Data: publicData(ct, c.Data), AccessToken: t.AccessToken, ExpiresAt: t.Expiry, TokenInfo: t.Extra}, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

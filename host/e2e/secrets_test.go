@@ -157,7 +157,7 @@ func TestWrongEncryptionKey(t *testing.T) {
 	}{
 		{"another key", e.with("NODEPLUG_ENCRYPTION_KEY=" + keyB), []string{"encryption key does not match", "NODEPLUG_ENCRYPTION_KEY", "nothing was changed"}},
 		{"not a key", e.with("NODEPLUG_ENCRYPTION_KEY=not-a-key"), []string{"NODEPLUG_ENCRYPTION_KEY", "base64"}},
-		{"no key: a new key file", e.with("NODEPLUG_ENCRYPTION_KEY="), []string{"encryption key does not match", "encryption.key"}},
+		{"no key: the key file is missing", e.with("NODEPLUG_ENCRYPTION_KEY="), []string{"key file", "encryption.key", "is missing", "nothing was changed"}},
 	} {
 		for _, c := range commands {
 			r := env.np.run(c.stdin, c.args...)
@@ -175,6 +175,9 @@ func TestWrongEncryptionKey(t *testing.T) {
 	}
 	if after := hashFile(t, db); after != before {
 		t.Error("the database file changed when opened with a wrong key")
+	}
+	if _, err := os.Stat(filepath.Join(e.dataDir, "encryption.key")); err == nil {
+		t.Error("a new key file was generated for an existing database")
 	}
 	if n := len(sb.Requests()); n != requests {
 		t.Errorf("the sandbox received %d requests during the failed commands", n-requests)

@@ -149,15 +149,15 @@ func TestBadPlugins(t *testing.T) {
 		wantMsg []string
 		// wantStderr is a line the plugin wrote to stderr.
 		wantStderr string
-		// defect describes a known product defect that makes this case
-		// fail; it is printed when the case fails (the case is kept).
+		// defect describes the product defect this case found (fixed in
+		// commit 4fb2f98); it is printed when the case fails again.
 		defect string
 	}{
 		"start failure: exits at once": {
 			plugin:     "exit",
 			wantMsg:    []string{`starting`, `(?i)exit(ed)? (with )?(status|code) 3`},
 			wantStderr: "exit plugin: missing configuration, giving up",
-			defect: "PRODUCT DEFECT host/plugins/plugins.go Load: a plugin that exits before the handshake is reported with go-plugin's " +
+			defect: "REGRESSION? (was a defect, fixed in 4fb2f98) host/plugins/plugins.go Load: a plugin that exits before the handshake is reported with go-plugin's " +
 				"misleading \"Unrecognized remote plugin message: … Failed to read any lines from plugin's stdout\" and no exit status; " +
 				"fix: in fail(), call proc.Kill() first (it waits for the process and its pipes), then report " +
 				"\"the plugin process exited with status N before the handshake\" from cmd.ProcessState",
@@ -166,7 +166,7 @@ func TestBadPlugins(t *testing.T) {
 			plugin:     "stdout",
 			wantMsg:    []string{`starting`, `(?i)unrecognized`, `hello from the stdout plugin`},
 			wantStderr: "stdout plugin: greeting on stdout before the handshake",
-			defect: "PRODUCT DEFECT host/plugins/plugins.go Load/fail: the stderr tail is read (p.Wrap) before proc.Kill(), " +
+			defect: "REGRESSION? (was a defect, fixed in 4fb2f98) host/plugins/plugins.go Load/fail: the stderr tail is read (p.Wrap) before proc.Kill(), " +
 				"while go-plugin's stderr reader may not have copied the plugin's stderr yet, so the tail is often empty; " +
 				"fix: call proc.Kill() (which waits for the stderr reader) before building the *Error",
 		},
@@ -175,7 +175,7 @@ func TestBadPlugins(t *testing.T) {
 			wantIs:     plugins.ErrIncompatibleProtocol,
 			wantMsg:    []string{`(?i)protocol`, `\b1\b`, `\b2\b`},
 			wantStderr: "v2 plugin: serving protocol version 2 only",
-			defect: "PRODUCT DEFECT host/plugins/plugins.go Load: the check strings.Contains(err.Error(), \"Incompatible API version\") " +
+			defect: "REGRESSION? (was a defect, fixed in 4fb2f98) host/plugins/plugins.go Load: the check strings.Contains(err.Error(), \"Incompatible API version\") " +
 				"never matches go-plugin v1.8.0's \"incompatible API version with plugin\" (lower case), so the error does not wrap " +
 				"ErrIncompatibleProtocol nor say which protocol the host speaks; fix: match case-insensitively (strings.ToLower)",
 		},
@@ -185,7 +185,7 @@ func TestBadPlugins(t *testing.T) {
 			wantIs:     plugins.ErrCrashed,
 			wantMsg:    []string{`executing node Test crash`},
 			wantStderr: "panic: crash plugin: boom",
-			defect: "PRODUCT DEFECT host/plugins/plugins.go Plugin.Wrap: the gRPC call fails (Unavailable, EOF) before go-plugin " +
+			defect: "REGRESSION? (was a defect, fixed in 4fb2f98) host/plugins/plugins.go Plugin.Wrap: the gRPC call fails (Unavailable, EOF) before go-plugin " +
 				"has reaped the process, so proc.Exited() is still false and the error is not marked ErrCrashed; fix: on a " +
 				"transport error, wait (bounded, e.g. 2s, polling proc.Exited()) for the process to exit before deciding, " +
 				"and read the stderr tail after that",
