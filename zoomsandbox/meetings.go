@@ -347,27 +347,7 @@ func (s *Server) handleCreateMeeting(w http.ResponseWriter, r *http.Request, _ *
 		status:    "waiting",
 		settings:  map[string]any{},
 	}
-	if in.Topic != nil {
-		m.topic = *in.Topic
-	}
-	if in.Duration != nil {
-		m.duration = *in.Duration
-	}
-	if in.Timezone != nil {
-		m.timezone = *in.Timezone
-	}
-	if in.Agenda != nil {
-		m.agenda = *in.Agenda
-	}
-	if in.TemplateID != nil {
-		m.templateID = *in.TemplateID
-	}
-	if in.PreSchedule != nil {
-		m.preSchedule = *in.PreSchedule
-	}
-	if in.TrackingSet {
-		m.tracking = in.TrackingFields
-	}
+	m.applyScalars(in)
 	maps.Copy(m.settings, in.Settings)
 	switch typ {
 	case 2, 8:
@@ -561,27 +541,7 @@ func (s *Server) updateMeetingLocked(m *meeting, in *meetingInput, now time.Time
 		return aerr
 	}
 	regenerate := typ == 8 && (typ != m.typ || in.Recurrence != nil || in.Duration != nil || in.Timezone != nil)
-	if in.Topic != nil {
-		m.topic = *in.Topic
-	}
-	if in.Agenda != nil {
-		m.agenda = *in.Agenda
-	}
-	if in.Duration != nil {
-		m.duration = *in.Duration
-	}
-	if in.Timezone != nil {
-		m.timezone = *in.Timezone
-	}
-	if in.TemplateID != nil {
-		m.templateID = *in.TemplateID
-	}
-	if in.PreSchedule != nil {
-		m.preSchedule = *in.PreSchedule
-	}
-	if in.TrackingSet {
-		m.tracking = in.TrackingFields
-	}
+	m.applyScalars(in)
 	if in.Password != nil {
 		s.setPassword(m, *in.Password)
 	}
@@ -678,4 +638,29 @@ func (s *Server) handleJoinPage(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(w, "<!doctype html><title>Zoom sandbox</title><h1>%s</h1><p>Sandbox meeting %s. Nothing to join here: the sandbox only emulates Zoom's API.</p>\n",
 		html.EscapeString(topic), html.EscapeString(raw))
+}
+
+// applyScalars sets the plain fields a create or update body carries.
+func (m *meeting) applyScalars(in *meetingInput) {
+	if in.Topic != nil {
+		m.topic = *in.Topic
+	}
+	if in.Agenda != nil {
+		m.agenda = *in.Agenda
+	}
+	if in.Duration != nil {
+		m.duration = *in.Duration
+	}
+	if in.Timezone != nil {
+		m.timezone = *in.Timezone
+	}
+	if in.TemplateID != nil {
+		m.templateID = *in.TemplateID
+	}
+	if in.PreSchedule != nil {
+		m.preSchedule = *in.PreSchedule
+	}
+	if in.TrackingSet {
+		m.tracking = in.TrackingFields
+	}
 }

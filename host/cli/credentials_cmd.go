@@ -425,13 +425,9 @@ func (a *app) credShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := a.store(ctx)
+			_, c, err := a.loadCredential(ctx, args[0])
 			if err != nil {
 				return err
-			}
-			c, err := st.Credential(ctx, args[0])
-			if err != nil {
-				return notFound(err, args[0])
 			}
 			secret := map[string]bool{}
 			if _, ct, err := a.credentialType(ctx, c.Type); err == nil {
@@ -474,6 +470,19 @@ func (a *app) credShowCommand() *cobra.Command {
 	}
 	a.addOutputFlag(cmd)
 	return cmd
+}
+
+// loadCredential opens the store and reads one credential by name or ID.
+func (a *app) loadCredential(ctx context.Context, name string) (*store.Store, *store.Credential, error) {
+	st, err := a.store(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := st.Credential(ctx, name)
+	if err != nil {
+		return nil, nil, notFound(err, name)
+	}
+	return st, c, nil
 }
 
 func notFound(err error, name string) error {
@@ -520,13 +529,9 @@ allow list) of your app, e.g. in Zoom's App Marketplace.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := a.store(ctx)
+			st, c, err := a.loadCredential(ctx, args[0])
 			if err != nil {
 				return err
-			}
-			c, err := st.Credential(ctx, args[0])
-			if err != nil {
-				return notFound(err, args[0])
 			}
 			_, ct, err := a.credentialType(ctx, c.Type)
 			if err != nil {
@@ -612,13 +617,9 @@ func (a *app) credTestCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := a.store(ctx)
+			_, c, err := a.loadCredential(ctx, args[0])
 			if err != nil {
 				return err
-			}
-			c, err := st.Credential(ctx, args[0])
-			if err != nil {
-				return notFound(err, args[0])
 			}
 			p, _, err := a.credentialType(ctx, c.Type)
 			if err != nil {
