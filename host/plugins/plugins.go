@@ -184,13 +184,16 @@ func (m *Manager) Load(ctx context.Context, b Binary) (*Plugin, error) {
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		SkipHostEnv:      true,
-		Managed:          true,
-		StartTimeout:     m.cfg.StartTimeout,
-		Logger:           m.cfg.Logger.Named(b.Name),
-		Stderr:           stderr,
-		SyncStdout:       &stdoutGuard{log: m.cfg.Logger.Named(b.Name)},
-		SyncStderr:       io.Discard,
+		// The host's token service rides on the plugin's connection instead
+		// of a second TLS connection per plugin.
+		GRPCBrokerMultiplex: true,
+		SkipHostEnv:         true,
+		Managed:             true,
+		StartTimeout:        m.cfg.StartTimeout,
+		Logger:              m.cfg.Logger.Named(b.Name),
+		Stderr:              stderr,
+		SyncStdout:          &stdoutGuard{log: m.cfg.Logger.Named(b.Name)},
+		SyncStderr:          io.Discard,
 	})
 	p := &Plugin{Binary: b, proc: proc, stderr: stderr}
 	fail := func(op string, err error) (*Plugin, error) {
