@@ -21,13 +21,26 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-# wait_for FILE PATTERN: wait (up to 20 s) until FILE has a line matching PATTERN.
+# wait_for FILE PATTERN [PID]: wait (up to 20 s) until FILE has a line
+# matching PATTERN; give up at once if process PID has ended.
 wait_for() {
   for _ in $(seq 1 200); do
     if grep -q "$2" "$1" 2>/dev/null; then return 0; fi
+    if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then
+      grep -q "$2" "$1" 2>/dev/null && return 0
+      echo "the command ended before printing '$2':" >&2; cat "$1" >&2; return 1
+    fi
     sleep 0.1
   done
   echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; return 1
+}
+
+# free_port: a loopback TCP port nobody listens on, from 8737 up.
+free_port() {
+  for p in $(seq 8737 8837); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  echo "no free port between 8737 and 8837" >&2; return 1
 }
 
 # fetch URL: follow redirects like a browser would.
@@ -39,8 +52,9 @@ fetch() {
 
 say "Start the Zoom sandbox"
 "$BIN/nodeplug-zoom-sandbox" --addr 127.0.0.1:0 >"$DEMO/sandbox.out" 2>"$DEMO/sandbox.log" &
-pids+=($!)
-wait_for "$DEMO/sandbox.out" "listening on"
+sandbox=$!
+pids+=($sandbox)
+wait_for "$DEMO/sandbox.out" "listening on" "$sandbox"
 ZOOM=$(grep -o 'http://[0-9.:]*' "$DEMO/sandbox.out" | head -1)
 echo "sandbox: $ZOOM"
 
@@ -52,11 +66,13 @@ printf '{"environment":"custom","oauthBaseUrl":"%s","apiBaseUrl":"%s","clientId"
   "$NP" credentials create --type zoomOAuth2Api --name "Zoom account"
 
 say "Connect it: authorization code + PKCE through the real redirect"
-CALLBACK=${NODEPLUG_CALLBACK_URL:-http://127.0.0.1:8737/oauth2/callback}
+# The sandbox, like Zoom for loopback redirects, accepts any port; a real
+# app needs the exact URL registered, so nodeplug's default is fixed.
+CALLBACK=${NODEPLUG_CALLBACK_URL:-http://127.0.0.1:$(free_port)/oauth2/callback}
 "$NP" credentials connect "Zoom account" --callback-url "$CALLBACK" >"$DEMO/connect.out" 2>&1 &
 connect=$!
 pids+=($connect)
-wait_for "$DEMO/connect.out" "^http"
+wait_for "$DEMO/connect.out" "^http" "$connect"
 cat "$DEMO/connect.out"
 echo "(playing the browser: following the authorize URL)"
 fetch "$(grep '^http' "$DEMO/connect.out" | head -1)"

@@ -130,20 +130,6 @@ func TestNodeCredentialTypes(t *testing.T) {
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"zoom":         "zoom",
-		"Zoom account": "'Zoom account'",
-		"it's":         `'it'\''s'`,
-		"":             "''",
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 func TestDiagnosticsErrorNamesItemParameterAndKind(t *testing.T) {
 	t.Parallel()
 	e := &diagnosticsError{diags: sdk.Diagnostics{{Severity: sdk.SeverityError, Kind: sdk.KindNotFound, Summary: "Meeting 85746065432 was not found", Attribute: sdk.ParsePath("meetingId"), ItemIndex: 0}}}

@@ -20,7 +20,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodeplug/nodeplug/host/internal/shellquote"
 	"github.com/nodeplug/nodeplug/host/oauth"
+	"github.com/nodeplug/nodeplug/host/plugins"
 	"github.com/nodeplug/nodeplug/host/store"
 	"github.com/nodeplug/nodeplug/plugin/sdk"
 )
@@ -70,7 +72,10 @@ Secrets are never taken from command-line arguments.`,
 			if typ == "" || name == "" {
 				return errors.New("both --type and --name are required: e.g. nodeplug credentials create --type zoomOAuth2Api --name zoom")
 			}
-			_, ct, err := a.credentialType(ctx, typ)
+			if strings.HasPrefix(name, "-") || strings.TrimSpace(name) != name {
+				return fmt.Errorf("credential name %q must not start with '-' or have spaces around it", name)
+			}
+			p, ct, err := a.credentialType(ctx, typ)
 			if err != nil {
 				return err
 			}
@@ -94,6 +99,9 @@ Secrets are never taken from command-line arguments.`,
 			if err != nil {
 				return err
 			}
+			if err := checkEndpoints(ctx, p, ct, data); err != nil {
+				return err
+			}
 			c := &store.Credential{Name: name, Type: typ, Data: data, Status: store.StatusNew}
 			if err := st.CreateCredential(ctx, c); err != nil {
 				return err
@@ -104,9 +112,9 @@ Secrets are never taken from command-line arguments.`,
 			}
 			switch ct.Auth.Kind {
 			case sdk.AuthOAuth2AuthorizationCode:
-				fmt.Fprintf(a.io.Out, "Next: enter this OAuth Redirect URL in your app's settings:\n  %s\nthen run: nodeplug credentials connect %s\n", a.callbackURL(""), shellQuote(name))
+				fmt.Fprintf(a.io.Out, "Next: enter this OAuth Redirect URL in your app's settings:\n  %s\nthen run: nodeplug credentials connect %s\n", a.callbackURL(""), shellquote.Quote(name))
 			default:
-				fmt.Fprintf(a.io.Out, "Next: nodeplug credentials test %s\n", shellQuote(name))
+				fmt.Fprintf(a.io.Out, "Next: nodeplug credentials test %s\n", shellquote.Quote(name))
 			}
 			return nil
 		},
@@ -128,7 +136,10 @@ func readJSONProperties(r io.Reader) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&data); err != nil {
-		return nil, fmt.Errorf("standard input is not a JSON object of properties: %w", err)
+		return nil, fmt.Errorf("standard input is not a JSON object of properties (e.g. {\"clientId\": \"…\"}; see nodeplug describe TYPE): %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("standard input has more after the JSON object of properties: give exactly one object")
 	}
 	return data, nil
 }
@@ -221,6 +232,26 @@ func validateProperties(ct *sdk.CredentialType, data map[string]any) (map[string
 	return out, nil
 }
 
+// checkEndpoints asks the plugin to resolve an OAuth2 credential's endpoints
+// now, so that a bad base URL is reported at creation, not at first use.
+func checkEndpoints(ctx context.Context, p *plugins.Plugin, ct *sdk.CredentialType, data map[string]any) error {
+	if ct.Auth.OAuth2 == nil {
+		return nil
+	}
+	res, err := p.Client().ResolveAuth(ctx, &sdk.ResolveAuthRequest{CredentialType: ct.Name, Data: publicData(ct, data)})
+	if err != nil {
+		if res != nil && len(res.Diagnostics.Errors()) > 0 {
+			var msgs []string
+			for _, d := range res.Diagnostics.Errors() {
+				msgs = append(msgs, d.Error())
+			}
+			return fmt.Errorf("invalid %s credential:\n  - %s", ct.Name, strings.Join(msgs, "\n  - "))
+		}
+		return p.Wrap("checking the credential's endpoints", err)
+	}
+	return nil
+}
+
 func checkValue(p sdk.Property, v any) string {
 	switch p.Type {
 	case sdk.TypeString, sdk.TypeDateTime:
@@ -249,16 +280,6 @@ func checkValue(p sdk.Property, v any) string {
 		return "must be one of " + strings.Join(vals, ", ")
 	}
 	return ""
-}
-
-// shellQuote quotes a name for a command the user may paste.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == '=' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func quoteAll(ss []string) []string {
@@ -371,6 +392,9 @@ func (a *app) credListCommand() *cobra.Command {
 			rows := make([]row, 0, len(cs))
 			for _, c := range cs {
 				r := row{Name: c.Name, Type: c.Type, Status: statusText(&c), Message: c.StatusMessage}
+				if c.Token == nil && a.isStaticType(cmd.Context(), c.Type) {
+					r.Status = "static token"
+				}
 				if c.Token != nil && !c.Token.Expiry.IsZero() {
 					e := c.Token.Expiry.UTC()
 					r.ExpiresAt = &e
@@ -385,19 +409,30 @@ func (a *app) credListCommand() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tTYPE\tSTATUS\tTOKEN EXPIRES")
+			fmt.Fprintln(tw, "NAME\tTYPE\tSTATUS\tTOKEN EXPIRES\tNOTE")
 			for _, r := range rows {
 				exp := "-"
 				if r.ExpiresAt != nil {
 					exp = r.ExpiresAt.Format(time.RFC3339)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Type, r.Status, exp)
+				note := r.Message
+				if len(note) > 80 {
+					note = note[:77] + "..."
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, r.Status, exp, note)
 			}
 			return tw.Flush()
 		},
 	}
 	a.addOutputFlag(cmd)
 	return cmd
+}
+
+// isStaticType reports whether a credential type's token is entered by the
+// user (no token is ever obtained); false when no plugin serves the type.
+func (a *app) isStaticType(ctx context.Context, typ string) bool {
+	_, ct, err := a.credentialType(ctx, typ)
+	return err == nil && ct.Auth.Kind == sdk.AuthStaticBearer
 }
 
 func statusText(c *store.Credential) string {
@@ -410,7 +445,7 @@ func statusText(c *store.Credential) string {
 		if c.Token != nil {
 			return "connected"
 		}
-		return "not connected"
+		return "no token yet"
 	}
 }
 
@@ -463,9 +498,36 @@ func (a *app) credShowCommand() *cobra.Command {
 			if asJSON {
 				return a.printJSON(out)
 			}
-			b, _ := json.MarshalIndent(out, "", "  ")
-			fmt.Fprintln(a.io.Out, string(b))
-			return nil
+			w := a.io.Out
+			fmt.Fprintf(w, "Name:     %s\nType:     %s\nID:       %s\nStatus:   %s\n", c.Name, c.Type, c.ID, statusText(c))
+			if c.StatusMessage != "" {
+				fmt.Fprintf(w, "Message:  %s\n", c.StatusMessage)
+			}
+			fmt.Fprintf(w, "Created:  %s\nUpdated:  %s\n", c.CreatedAt.Local().Format(time.RFC3339), c.UpdatedAt.Local().Format(time.RFC3339))
+			if t := c.Token; t != nil {
+				exp := "unknown"
+				if !t.Expiry.IsZero() {
+					exp = t.Expiry.Local().Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "Token:    expires %s, obtained %s, refresh token: %v\n", exp, t.ObtainedAt.Local().Format(time.RFC3339), t.RefreshToken != "")
+				if t.Scope != "" {
+					fmt.Fprintf(w, "Scope:    %s\n", t.Scope)
+				}
+				if u := t.Extra["api_url"]; u != "" {
+					fmt.Fprintf(w, "API URL:  %s\n", u)
+				}
+			}
+			fmt.Fprintln(w, "Properties:")
+			keys := make([]string, 0, len(props))
+			for k := range props {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			for _, k := range keys {
+				fmt.Fprintf(tw, "  %s\t%v\n", k, props[k])
+			}
+			return tw.Flush()
 		},
 	}
 	a.addOutputFlag(cmd)
@@ -544,9 +606,9 @@ allow list) of your app, e.g. in Zoom's App Marketplace.`,
 			if err != nil {
 				return err
 			}
-			cb, err := url.Parse(a.callbackURL(callback))
-			if err != nil || cb.Host == "" {
-				return fmt.Errorf("invalid callback URL %q: use e.g. %s", a.callbackURL(callback), DefaultCallbackURL)
+			cb, err := parseCallbackURL(a.callbackURL(callback))
+			if err != nil {
+				return err
 			}
 			flow, err := oauth.StartCodeFlow(ep, cb.String())
 			if err != nil {
@@ -583,7 +645,7 @@ allow list) of your app, e.g. in Zoom's App Marketplace.`,
 			if !tok.Expiry.IsZero() {
 				exp = tok.Expiry.UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(a.io.Out, "Connected %q (access token expires %s). Test it: nodeplug credentials test %s\n", c.Name, exp, shellQuote(c.Name))
+			fmt.Fprintf(a.io.Out, "Connected %q (access token expires %s). Test it: nodeplug credentials test %s\n", c.Name, exp, shellquote.Quote(c.Name))
 			return nil
 		},
 	}
@@ -591,6 +653,76 @@ allow list) of your app, e.g. in Zoom's App Marketplace.`,
 	cmd.Flags().BoolVar(&open, "open", false, "open the authorize URL in the default browser")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the callback")
 	return cmd
+}
+
+// testCredential obtains a token and runs the plugin's credential test. When
+// the service rejects a token the host still thought valid (revoked, or
+// issued by a server that forgot it), the host gets a fresh one once and
+// tests again, as a run would.
+func (a *app) testCredential(ctx context.Context, c *store.Credential) (*sdk.TestResult, error) {
+	p, ct, err := a.credentialType(ctx, c.Type)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := a.callCredential(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.Client().TestCredential(ctx, &cc)
+	if err != nil {
+		return nil, p.Wrap("testing credential "+c.Name, err)
+	}
+	if res.Status == sdk.TestOK || ct.Auth.Kind == sdk.AuthStaticBearer || !hasKind(res.Diagnostics, sdk.KindAuth) {
+		return res, nil
+	}
+	tm, err := a.tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := tm.Refresh(ctx, c.ID, cc.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	cc.AccessToken, cc.ExpiresAt, cc.TokenInfo = t.AccessToken, t.Expiry, t.Extra
+	res, err = p.Client().TestCredential(ctx, &cc)
+	if err != nil {
+		return nil, p.Wrap("testing credential "+c.Name, err)
+	}
+	return res, nil
+}
+
+func hasKind(ds sdk.Diagnostics, k sdk.Kind) bool {
+	for _, d := range ds {
+		if d.Kind == k && d.Severity == sdk.SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// parseCallbackURL accepts the URLs nodeplug can serve itself: plain http on
+// a loopback host with an explicit port (the one registered in the app).
+func parseCallbackURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	bad := func(why string) error {
+		return fmt.Errorf("callback URL %q %s: use e.g. %s (it must match the OAuth Redirect URL registered in your app)", raw, why, DefaultCallbackURL)
+	}
+	switch {
+	case err != nil:
+		return nil, bad("is not a URL")
+	case u.Scheme != "http":
+		return nil, bad("must be http:// (nodeplug serves it itself on this machine; https callbacks need a proxy in front of it)")
+	case u.Port() == "" || u.Port() == "0":
+		return nil, bad("needs an explicit port")
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, bad("must be on localhost or a loopback address")
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u, nil
 }
 
 func openBrowser(u string) {
@@ -621,17 +753,12 @@ func (a *app) credTestCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, _, err := a.credentialType(ctx, c.Type)
+			res, err := a.testCredential(ctx, c)
 			if err != nil {
-				return err
-			}
-			cc, err := a.callCredential(ctx, c)
-			if err != nil {
-				return &exitError{code: 1, msg: fmt.Sprintf("credential %q: %v", c.Name, err)}
-			}
-			res, err := p.Client().TestCredential(ctx, &cc)
-			if err != nil {
-				return p.Wrap("testing credential "+c.Name, err)
+				if !asJSON {
+					return &exitError{code: 1, msg: err.Error()}
+				}
+				res = &sdk.TestResult{Status: sdk.TestFailed, Message: err.Error()}
 			}
 			if asJSON {
 				out := map[string]any{"name": c.Name, "ok": res.Status == sdk.TestOK, "message": res.Message}
@@ -646,6 +773,11 @@ func (a *app) credTestCommand() *cobra.Command {
 				}
 			} else if res.Status == sdk.TestOK {
 				fmt.Fprintf(a.io.Out, "✓ %s: %s\n", c.Name, res.Message)
+				for _, d := range res.Diagnostics {
+					if d.Severity == sdk.SeverityWarning {
+						fmt.Fprintf(a.io.Out, "  warning: %s\n", d.Error())
+					}
+				}
 			} else {
 				fmt.Fprintf(a.io.Out, "✗ %s: %s\n", c.Name, res.Message)
 				for _, d := range res.Diagnostics {

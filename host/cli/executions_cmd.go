@@ -2,12 +2,15 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nodeplug/nodeplug/host/store"
 )
 
 func (a *app) executionsCommand() *cobra.Command {
@@ -36,7 +39,22 @@ func (a *app) executionsCommand() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return a.printJSON(es)
+				type execOut struct {
+					ID         int64     `json:"id"`
+					Status     string    `json:"status"`
+					WorkflowID string    `json:"workflowId,omitempty"`
+					Workflow   string    `json:"workflow"`
+					File       string    `json:"file,omitempty"`
+					Mode       string    `json:"mode"`
+					StartedAt  time.Time `json:"startedAt"`
+					FinishedAt time.Time `json:"finishedAt,omitzero"`
+					Error      string    `json:"error,omitempty"`
+				}
+				out := make([]execOut, 0, len(es))
+				for _, e := range es {
+					out = append(out, execOut{e.ID, string(e.Status), e.WorkflowID, e.WorkflowName, e.WorkflowFile, e.Mode, e.StartedAt, e.FinishedAt, e.Error})
+				}
+				return a.printJSON(out)
 			}
 			tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSTATUS\tWORKFLOW\tSTARTED\tDURATION")
@@ -50,7 +68,7 @@ func (a *app) executionsCommand() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	list.Flags().IntVar(&limit, "limit", 20, "how many executions to list")
+	list.Flags().IntVar(&limit, "limit", 20, "how many executions to list (0: all)")
 	a.addOutputFlag(list)
 
 	show := &cobra.Command{
@@ -72,7 +90,10 @@ func (a *app) executionsCommand() *cobra.Command {
 			}
 			e, runs, err := st.Execution(cmd.Context(), id)
 			if err != nil {
-				return fmt.Errorf("execution %d: %w (see nodeplug executions list)", id, err)
+				if errors.Is(err, store.ErrExecutionNotFound) {
+					return fmt.Errorf("no execution %d: list them with nodeplug executions list", id)
+				}
+				return err
 			}
 			if asJSON {
 				type nodeOut struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nodeplug/nodeplug/host/plugins"
+	"github.com/nodeplug/nodeplug/plugin/sdk"
 )
 
 // Version is the host's version, set at build time with -ldflags.
@@ -52,7 +53,10 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
-	if err := root.ExecuteContext(ctx); err != nil {
+	if cmd, err := root.ExecuteContextC(ctx); err != nil {
+		if isUsageError(err) {
+			err = fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())
+		}
 		var ee *exitError
 		if errors.As(err, &ee) {
 			if ee.msg != "" {
@@ -92,15 +96,61 @@ refreshes are run by the host, and plugins only ever see access tokens.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dataDirFlag, "data-dir", "", "data directory (default $"+EnvDataDir+", else $XDG_DATA_HOME/nodeplug)")
 	pf.StringVar(&a.pluginDirFlag, "plugin-dir", "", "plugin directory (default $"+EnvPluginDir+", else <data-dir>/plugins, else plugins/ beside this binary)")
-	pf.StringVar(&a.logLevel, "log-level", "", "log level on stderr: trace, debug, info, warn, error (default $"+EnvLogLevel+", else warn)")
+	pf.StringVar(&a.logLevel, "log-level", "", "log level on stderr: trace, debug, info, warn, error, off (default $"+EnvLogLevel+", else warn)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		switch strings.ToLower(a.level()) {
+		case "trace", "debug", "info", "warn", "error", "off":
+			return nil
+		}
+		src := "--log-level"
+		if a.logLevel == "" {
+			src = EnvLogLevel
+		}
+		return fmt.Errorf("%s %q is not a log level: use trace, debug, info, warn, error or off", src, a.level())
+	}
 	root.AddCommand(
 		a.pluginsCommand(),
 		a.describeCommand(),
 		a.credentialsCommand(),
 		a.runCommand(),
 		a.executionsCommand(),
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print nodeplug's version and protocol version",
+			Args:  cobra.NoArgs,
+			Run: func(*cobra.Command, []string) {
+				fmt.Fprintf(a.io.Out, "nodeplug %s (plugin protocol %d)\n", Version, sdk.ProtocolVersion)
+			},
+		},
 	)
 	return root
+}
+
+// shutdownNoise drops the multiplexed broker's complaints that the plugin's
+// connection is gone, which go-plugin's yamux session logs as errors when a
+// plugin is ended normally. A connection that really fails mid-call is
+// reported by the call itself.
+func shutdownNoise(_ hclog.Level, msg string, _ ...any) bool {
+	if !strings.HasPrefix(msg, "yamux:") {
+		return false
+	}
+	for _, s := range []string{"use of closed network connection", "broken pipe", "connection reset by peer", "Failed to write header", "keepalive failed", "session shutdown"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isUsageError tells cobra's errors about arguments, flags and commands.
+func isUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"accepts ", "requires ", "unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *app) level() string {
@@ -115,7 +165,8 @@ func (a *app) level() string {
 
 func (a *app) logger() hclog.Logger {
 	if a.log == nil {
-		a.log = hclog.New(&hclog.LoggerOptions{Name: "nodeplug", Level: hclog.LevelFromString(a.level()), Output: a.io.Err})
+		a.log = hclog.New(&hclog.LoggerOptions{Name: "nodeplug", Level: hclog.LevelFromString(a.level()), Output: a.io.Err,
+			Exclude: shutdownNoise})
 	}
 	return a.log
 }
@@ -129,8 +180,12 @@ func (a *app) slogger() *slog.Logger {
 		lvl = slog.LevelInfo
 	case "error":
 		lvl = slog.LevelError
+	case "off":
+		lvl = slog.LevelError + 100
 	default:
-		lvl = slog.LevelWarn
+		// At the default level the host's own components stay quiet: their
+		// failures reach the user as the command's error message.
+		lvl = slog.LevelError
 	}
 	return slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: lvl}))
 }

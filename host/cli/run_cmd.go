@@ -198,6 +198,7 @@ func (a *app) resolveCredentials(ctx context.Context, plan *workflow.ExecutionPl
 		}
 		byType[typ] = name
 	}
+	used := map[string]bool{}
 	find := func(pred func(*store.Credential) bool) []*store.Credential {
 		var out []*store.Credential
 		for i := range all {
@@ -216,6 +217,7 @@ func (a *app) resolveCredentials(ctx context.Context, plan *workflow.ExecutionPl
 			continue // a built-in node
 		}
 		for _, typ := range nodeCredentialTypes(node, nt) {
+			used[typ] = true
 			ref := node.Credentials[typ]
 			var got []*store.Credential
 			var why string
@@ -258,8 +260,19 @@ func (a *app) resolveCredentials(ctx context.Context, plan *workflow.ExecutionPl
 			out[name] = append(out[name], got[0])
 		}
 	}
+	for typ := range byType {
+		if !used[typ] {
+			var kinds []string
+			for k := range used {
+				kinds = append(kinds, k)
+			}
+			sort.Strings(kinds)
+			problems = append(problems, fmt.Sprintf("--credential %s=%s: no node of this workflow uses credential type %s (it uses: %s)", typ, byType[typ], typ, strings.Join(kinds, ", ")))
+		}
+	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("cannot run: missing credentials (nothing was run):\n  - %s", strings.Join(problems, "\n  - "))
+		sort.Strings(problems)
+		return nil, fmt.Errorf("cannot run (nothing was run):\n  - %s", strings.Join(problems, "\n  - "))
 	}
 	return out, nil
 }
@@ -323,6 +336,9 @@ func (a *app) run(ctx context.Context, file string, overrides []string, all bool
 	if reg.creds, err = a.resolveCredentials(ctx, plan, pm, overrides); err != nil {
 		return err
 	}
+	if _, err := a.tokens(ctx); err != nil { // settings errors surface before anything runs
+		return err
+	}
 	st, err := a.store(ctx)
 	if err != nil {
 		return err
@@ -362,15 +378,19 @@ func (a *app) run(ctx context.Context, file string, overrides []string, all bool
 		name = filepath.Base(file)
 	}
 	elapsed := time.Since(started).Round(time.Millisecond)
+	if status == store.ExecCanceled {
+		fmt.Fprintf(a.io.Err, "✗ execution %d of %q was canceled (interrupted) after %s; what ran is recorded: nodeplug executions show %d\n", execID, name, elapsed, execID)
+		return &exitError{code: 130}
+	}
 	if runErr != nil {
-		fmt.Fprintf(a.io.Err, "✗ execution %d of %q %s after %s: %v (details: nodeplug executions show %d)\n", execID, name, status, elapsed, runErr, execID)
+		fmt.Fprintf(a.io.Err, "✗ execution %d of %q failed after %s: %v (details: nodeplug executions show %d)\n", execID, name, elapsed, runErr, execID)
 		return &exitError{code: 1}
 	}
 	n := 0
 	if res != nil && res.LastNode != "" && len(res.Nodes[res.LastNode]) > 0 {
 		n = len(res.Nodes[res.LastNode][0])
 	}
-	fmt.Fprintf(a.io.Err, "✓ execution %d of %q succeeded in %s: %d nodes ran, %d items from %q\n", execID, name, elapsed, len(res.Order), n, res.LastNode)
+	fmt.Fprintf(a.io.Err, "✓ execution %d of %q succeeded in %s: %s ran, %s from %q\n", execID, name, elapsed, plural(len(res.Order), "node"), plural(n, "item"), res.LastNode)
 	return nil
 }
 
@@ -434,4 +454,11 @@ func (a *app) writeIndented(b []byte) error {
 	out.WriteString("\n")
 	_, err := a.io.Out.Write(out.Bytes())
 	return err
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -48,10 +48,17 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 	st, err := store.Open(ctx, dbPath, c)
 	if err != nil {
 		if errors.Is(err, store.ErrWrongKey) {
-			return nil, fmt.Errorf("%w\n  key in use: %s\n  database:   %s\n  set %s to the key the database was created with (or restore its key file); nothing was changed",
-				err, src, dbPath, secrets.EnvKey)
+			return nil, fmt.Errorf("%w\n  key in use: %s\n  database:   %s\n  set %s to the key the database was created with, or restore its key file",
+				store.ErrWrongKey, src, dbPath, secrets.EnvKey)
 		}
 		return nil, err
+	}
+	// The database holds only ciphertext for secrets, but its history and
+	// names are the user's own: keep the files private like the key file.
+	for _, f := range []string{dbPath, dbPath + "-wal", dbPath + "-shm"} {
+		if exists(f) {
+			_ = os.Chmod(f, 0o600)
+		}
 	}
 	a.svc.st = st
 	a.closer = append(a.closer, func() { _ = st.Close() })

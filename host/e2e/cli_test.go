@@ -232,7 +232,7 @@ func TestCredentialsLifecycle(t *testing.T) {
 	}
 
 	r = record(e.run("", "credentials", "list").ok(t))
-	if !strings.Contains(r.stdout, "Work Zoom") || !strings.Contains(r.stdout, "not connected") {
+	if !strings.Contains(r.stdout, "Work Zoom") || !strings.Contains(r.stdout, "no token yet") {
 		t.Errorf("list: %q", r.stdout)
 	}
 	r = record(e.run("", "credentials", "list", "-o", "json").ok(t))
@@ -240,7 +240,7 @@ func TestCredentialsLifecycle(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]struct{ Name, Type, Status string }{{"Work Zoom", "zoomOAuth2Api", "not connected"}}, list); diff != "" {
+	if diff := cmp.Diff([]struct{ Name, Type, Status string }{{"Work Zoom", "zoomOAuth2Api", "no token yet"}}, list); diff != "" {
 		t.Errorf("list -o json (-want +got):\n%s", diff)
 	}
 

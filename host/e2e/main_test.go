@@ -564,11 +564,11 @@ func freePort(t *testing.T) int {
 
 // execution is one entry of executions list -o json.
 type execution struct {
-	ID           int64
-	WorkflowName string
-	Status       string
-	FinishedAt   time.Time
-	Error        string
+	ID           int64     `json:"id"`
+	WorkflowName string    `json:"workflow"`
+	Status       string    `json:"status"`
+	FinishedAt   time.Time `json:"finishedAt"`
+	Error        string    `json:"error"`
 }
 
 func (e *np) executions() []execution {

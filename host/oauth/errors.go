@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/nodeplug/nodeplug/host/internal/shellquote"
 )
 
 // ErrStateMismatch is returned by [CodeFlow.Callback] when the callback's
@@ -60,7 +62,7 @@ func (e *NeedsReconnectError) Error() string {
 	if cause == "" {
 		cause = defaultReconnectCause
 	}
-	return fmt.Sprintf("credential %q needs to be reconnected: %s; run: nodeplug credentials connect %s", e.Credential, cause, e.Credential)
+	return fmt.Sprintf("credential %q needs to be reconnected: %s; run: nodeplug credentials connect %s", e.Credential, cause, shellquote.Quote(e.Credential))
 }
 
 // Unwrap returns the token-endpoint error.
@@ -78,7 +80,7 @@ type InvalidClientError struct {
 // Error implements error; the message never holds a token or secret.
 func (e *InvalidClientError) Error() string {
 	return fmt.Sprintf("%sthe client ID or client secret is wrong (the token endpoint answered HTTP %d invalid_client); "+
-		"recreate the credential with the correct values: nodeplug credentials create", credPrefix(e.Credential), e.StatusCode)
+		"check them in the app's settings, then recreate the credential: nodeplug credentials delete %s, then nodeplug credentials create", credPrefix(e.Credential), e.StatusCode, shellquote.Quote(e.Credential))
 }
 
 // Unwrap returns the token-endpoint error.

@@ -109,7 +109,7 @@ func (s *Store) ListExecutions(ctx context.Context, limit int) ([]Execution, err
 func (s *Store) Execution(ctx context.Context, id int64) (*Execution, []NodeRun, error) {
 	e, err := scanExecution(s.db.QueryRowContext(ctx, `SELECT `+executionColumns+` FROM executions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, fmt.Errorf("store: execution %d: %w; list executions with: nodeplug executions list", id, ErrExecutionNotFound)
+		return nil, nil, fmt.Errorf("execution %d: %w", id, ErrExecutionNotFound)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: execution %d: %w", id, err)

@@ -28,6 +28,9 @@ func (s Severity) String() string {
 	}
 }
 
+// MarshalText renders "error" or "warning" in JSON.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // Kind classifies a failure so that a host can decide what to do with it:
 // retry, ask the user to reconnect, or show a configuration error.
 type Kind int
@@ -58,6 +61,9 @@ func (k Kind) String() string {
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
+
+// MarshalText renders the kind's name in JSON.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // Path names a parameter or property, e.g. additionalFields.settings.audio.
 // Each step is a string (attribute name or map key) or an int (list index).
@@ -94,6 +100,9 @@ func ParsePath(s string) Path {
 	return p
 }
 
+// MarshalText renders the path as a.b[2].c in JSON.
+func (p Path) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
 // String renders the path as a.b[2].c.
 func (p Path) String() string {
 	var b strings.Builder
@@ -118,15 +127,15 @@ const NoItem = -1
 // diagnostics: a one-sentence summary, a detail that says what to do, and
 // the attribute and item at fault.
 type Diagnostic struct {
-	Severity  Severity
-	Summary   string
-	Detail    string
-	Attribute Path
+	Severity  Severity `json:"severity"`
+	Summary   string   `json:"summary"`
+	Detail    string   `json:"detail,omitempty"`
+	Attribute Path     `json:"attribute,omitempty"`
 	// ItemIndex is the input item at fault, or NoItem.
-	ItemIndex int
-	Kind      Kind
+	ItemIndex int  `json:"itemIndex"`
+	Kind      Kind `json:"kind"`
 	// Code is a stable machine-readable code, e.g. "zoom.meeting_not_found".
-	Code string
+	Code string `json:"code,omitempty"`
 }
 
 // Error makes a Diagnostic usable as an error value.
