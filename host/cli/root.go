@@ -94,7 +94,7 @@ refreshes are run by the host, and plugins only ever see access tokens.`,
 		Version:       Version,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.dataDirFlag, "data-dir", "", "data directory (default $"+EnvDataDir+", else $XDG_DATA_HOME/nodeplug)")
+	pf.StringVar(&a.dataDirFlag, "data-dir", "", "data directory (default $"+EnvDataDir+", else $XDG_DATA_HOME/nodeplug, else ~/.local/share/nodeplug)")
 	pf.StringVar(&a.pluginDirFlag, "plugin-dir", "", "plugin directory (default $"+EnvPluginDir+", else <data-dir>/plugins, else plugins/ beside this binary)")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level on stderr: trace, debug, info, warn, error, off (default $"+EnvLogLevel+", else warn)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
