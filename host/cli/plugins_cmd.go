@@ -50,14 +50,23 @@ func (a *app) pluginsCommand() *cobra.Command {
 				out = append(out, po)
 			}
 			if asJSON {
-				return a.printJSON(out)
+				if err := a.printJSON(out); err != nil {
+					return err
+				}
+			} else {
+				tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PLUGIN\tVERSION\tPROTOCOL\tNODE TYPES\tCREDENTIAL TYPES")
+				for _, p := range out {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.Name, p.Version, p.ProtocolVersion, strings.Join(p.NodeTypes, ", "), strings.Join(p.CredentialTypes, ", "))
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
 			}
-			tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "PLUGIN\tVERSION\tPROTOCOL\tNODE TYPES\tCREDENTIAL TYPES")
-			for _, p := range out {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.Name, p.Version, p.ProtocolVersion, strings.Join(p.NodeTypes, ", "), strings.Join(p.CredentialTypes, ", "))
+			if a.pluginErr != nil {
+				return fmt.Errorf("some plugins could not be loaded:\n%w", a.pluginErr)
 			}
-			return tw.Flush()
+			return nil
 		},
 	}
 	a.addOutputFlag(cmd)

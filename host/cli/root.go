@@ -40,6 +40,8 @@ type app struct {
 	log    hclog.Logger
 	dir    string
 	pm     *plugins.Manager
+	// pluginErr says which plugins failed to load while others did.
+	pluginErr error
 	svc    services
 	closer []func()
 }
@@ -240,6 +242,7 @@ func (a *app) plugins(ctx context.Context) (*plugins.Manager, error) {
 		if len(pm.Plugins()) == 0 {
 			return nil, err
 		}
+		a.pluginErr = err
 		a.logger().Error("some plugins could not be loaded", "error", err)
 	}
 	return pm, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,14 +26,17 @@ func (a *app) runCommand() *cobra.Command {
 	var overrides []string
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "run WORKFLOW.json",
+		Use:   "run WORKFLOW.json | -",
 		Short: "Run an n8n workflow export from its manual trigger",
 		Long: `Run an n8n workflow export (the JSON n8n's "Download" gives) from its manual
 trigger along its connections. Every node type must be served by nodeplug
 or a plugin: a workflow with other node types is refused before anything runs.
 
 Credential references are matched by id, then by name; an empty reference
-uses the only credential of that type. --credential TYPE=NAME overrides.
+uses the only credential of that type. --credential TYPE=NAME overrides, and
+may name a credential of another type of the same plugin (e.g. run an n8n
+workflow written for zoomOAuth2Api with a Server-to-Server credential).
+WORKFLOW.json "-" reads the workflow from standard input.
 
 The last node's items are printed as JSON on stdout (--all: every node's);
 a one-line summary goes to stderr. Every run is recorded: nodeplug executions.`,
@@ -316,7 +320,13 @@ func (r *recorder) NodeFinished(ctx context.Context, node *workflow.Node, output
 
 func (a *app) run(ctx context.Context, file string, overrides []string, all bool) error {
 	started := time.Now()
-	data, err := os.ReadFile(file)
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(io.LimitReader(a.io.In, 64<<20))
+	} else {
+		data, err = os.ReadFile(file)
+	}
 	if err != nil {
 		return fmt.Errorf("reading workflow: %w", err)
 	}
@@ -343,7 +353,10 @@ func (a *app) run(ctx context.Context, file string, overrides []string, all bool
 	if err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(file)
+	abs := file
+	if file != "-" {
+		abs, _ = filepath.Abs(file)
+	}
 	execID, err := st.CreateExecution(ctx, store.Execution{WorkflowID: wf.ID, WorkflowName: wf.Name, WorkflowFile: abs, Mode: "cli", Status: store.ExecRunning, StartedAt: started})
 	if err != nil {
 		return fmt.Errorf("recording the execution: %w", err)
