@@ -37,13 +37,13 @@ type app struct {
 
 	dataDirFlag, pluginDirFlag, logLevel, output string
 
-	log    hclog.Logger
-	dir    string
-	pm     *plugins.Manager
+	log hclog.Logger
+	dir string
+	pm  *plugins.Manager
 	// pluginErr says which plugins failed to load while others did.
 	pluginErr error
-	svc    services
-	closer []func()
+	svc       services
+	closer    []func()
 }
 
 // Main runs the nodeplug command line and returns the exit status.
