@@ -345,7 +345,8 @@ func apiBaseURL(c *sdk.Credential) (string, error) {
 		base = zoomGovAPIBase
 	case d.Environment == envCustom:
 		return "", sdk.AttributeError("apiBaseUrl", "API base URL missing",
-			fmt.Sprintf("credential %q uses custom base URLs but has no apiBaseUrl and its token came without api_url: set apiBaseUrl, e.g. http://127.0.0.1:9901", c.Name))
+			fmt.Sprintf("credential %q uses custom base URLs but has no apiBaseUrl and its token came without api_url: set apiBaseUrl, e.g. http://127.0.0.1:9901, "+
+				"by recreating the credential (%s)", c.Name, recreateCommands(c)))
 	default:
 		base = zoomAPIBase
 	}
@@ -445,7 +446,7 @@ func (z *plug) testWithoutUserScope(ctx context.Context, api *zoomapi.Client, c 
 	w := missingScopeDiag(userErr, c)
 	w.Severity = sdk.SeverityWarning
 	w.Summary = "The Zoom token cannot read the user"
-	w.Detail += ". The node works without it: the token can list meetings"
+	w.Detail = sentences(w.Detail, "The node works without it: the token can list meetings")
 	return &sdk.TestResult{
 		Status:      sdk.TestOK,
 		Message:     "Connected to Zoom: the token can list meetings, but it lacks a user:read scope, so the user cannot be named",
@@ -457,12 +458,20 @@ func failed(d *sdk.Diagnostic) *sdk.TestResult {
 	return &sdk.TestResult{Status: sdk.TestFailed, Message: d.Error(), Diagnostics: sdk.Diagnostics{*d}}
 }
 
-// noTokenDiag explains an empty access token.
+// noTokenDiag explains an empty access token; the advice depends on the type.
 func noTokenDiag(c *sdk.Credential) *sdk.Diagnostic {
-	d := sdk.Errorf(sdk.KindAuth, "No access token", "credential %q has no access token yet: connect it (nodeplug credentials connect %s)", c.Name, c.Name)
-	if c.Type == CredJWT {
-		d.Detail = fmt.Sprintf("credential %q has no token: paste one into accessToken (JWT Token). %s", c.Name, jwtRetirement)
+	var detail string
+	switch c.Type {
+	case CredJWT:
+		detail = sentences(fmt.Sprintf("credential %q (Zoom API) has no token. Its token is set when the credential is created (%s)", c.Name, recreateCommands(c)),
+			jwtRetirement)
+	case CredS2S:
+		detail = sentences(fmt.Sprintf("credential %q has no access token: the host fetches one with the Server-to-Server account credentials grant, and did not", c.Name),
+			s2sCheckAdvice("Test the credential to see why ("+credCommand("test", c.Name)+"), and check", c))
+	default:
+		detail = fmt.Sprintf("credential %q has no access token yet: connect it (%s)", c.Name, credCommand("connect", c.Name))
 	}
+	d := sdk.Errorf(sdk.KindAuth, "No access token", "%s", detail)
 	d.Code = "zoom.token_missing"
 	return d
 }

@@ -80,15 +80,15 @@ func TestCredentialTests(t *testing.T) {
 		},
 		"expired OAuth2 token": {
 			cred: sb.credential("zoomOAuth2Api", expired), status: sdk.TestFailed, kind: sdk.KindAuth, code: "zoom.token_expired",
-			message: "the host should refresh it: run `nodeplug credentials test zoom-zoomOAuth2Api` again or reconnect",
+			message: "test the credential again (nodeplug credentials test zoom-zoomOAuth2Api); if it keeps failing, reconnect it (nodeplug credentials connect zoom-zoomOAuth2Api)",
 		},
 		"expired S2S token": {
 			cred: sb.credential("zoomServerToServerOAuthApi", s2sExpired), status: sdk.TestFailed, kind: sdk.KindAuth, code: "zoom.token_expired",
-			message: "Access token is expired.",
+			message: "The host fetches a new Server-to-Server token automatically (there is nothing to connect)",
 		},
 		"revoked token": {
 			cred: sb.credential("zoomOAuth2Api", revoked), status: sdk.TestFailed, kind: sdk.KindAuth, code: "zoom.token_invalid",
-			message: "revoked or not issued by Zoom: reconnect (nodeplug credentials connect zoom-zoomOAuth2Api)",
+			message: "The token was revoked or was not issued by Zoom. Reconnect the credential (nodeplug credentials connect zoom-zoomOAuth2Api)",
 		},
 		"JWT on zoomApi": {
 			cred: sb.credential("zoomApi", jwt), status: sdk.TestFailed, kind: sdk.KindAuth, code: "zoom.jwt_retired",
@@ -100,7 +100,8 @@ func TestCredentialTests(t *testing.T) {
 		},
 		"token without any needed scope": {
 			cred: narrowSrv.credential("zoomServerToServerOAuthApi", narrowSrv.mint(t, "no-scopes")), status: sdk.TestFailed, kind: sdk.KindAuth, code: "zoom.missing_scope",
-			message: "The endpoint needs one of: meeting:read, meeting:read:admin",
+			message: "The endpoint needs one of: meeting:read, meeting:read:admin. Add it to the app under Scopes in the Zoom App Marketplace; tokens issued after that carry it. " +
+				"Then test the credential (nodeplug credentials test zoom-zoomServerToServerOAuthApi)",
 		},
 		"token that cannot read the user": {
 			cred: narrowSrv.credential("zoomOAuth2Api", narrowSrv.mint(t, "meetings-only")), status: sdk.TestOK, code: "zoom.missing_scope",

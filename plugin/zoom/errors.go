@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -143,7 +144,7 @@ func (z *plug) callDiag(err error, cred *sdk.Credential, info callInfo) *sdk.Dia
 		return apiErrorDiag(ae, cred, info, z.now())
 	}
 	if errors.Is(err, context.Canceled) {
-		return withCode(sdk.Errorf(sdk.KindTransient, "Canceled", "the run was canceled while calling Zoom%s", createNote(info, true)), codeCanceled, "")
+		return withCode(sdk.Errorf(sdk.KindTransient, "Canceled", "%s", sentences("the run was canceled while calling Zoom", createNote(info, true))), codeCanceled, "")
 	}
 	var te *zoomapi.TransportError
 	if errors.As(err, &te) {
@@ -156,22 +157,23 @@ func (z *plug) callDiag(err error, cred *sdk.Credential, info callInfo) *sdk.Dia
 		if info.op == opCreate && te.MayHaveReached {
 			code = codeCreateUncertain
 		}
-		return withCode(sdk.Errorf(sdk.KindTransient, summary, "%s %s failed: %s. This is usually temporary: retry later%s",
-			te.Method, te.Path, cause, createNote(info, te.MayHaveReached)), code, "")
+		return withCode(sdk.Errorf(sdk.KindTransient, summary, "%s", sentences(fmt.Sprintf("%s %s failed: %s", te.Method, te.Path, cause),
+			"This is usually temporary: retry later", createNote(info, te.MayHaveReached))), code, "")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return withCode(sdk.Errorf(sdk.KindTransient, "Timed out", "the call to Zoom did not finish in time%s", createNote(info, true)), codeUnreachable, "")
+		return withCode(sdk.Errorf(sdk.KindTransient, "Timed out", "%s", sentences("the call to Zoom did not finish in time", createNote(info, true))), codeUnreachable, "")
 	}
 	return withCode(sdk.Errorf(sdk.KindSystem, "Unexpected answer from Zoom", "%v", err), codeUnexpectedAnswer, "")
 }
 
 // createNote warns, for a create whose request may have reached Zoom, that
-// the meeting may exist: re-running blindly could duplicate it.
+// the meeting may exist: re-running blindly could duplicate it. It is a
+// sentence for sentences, "" when it does not apply.
 func createNote(info callInfo, mayHaveReached bool) string {
 	if info.op != opCreate || !mayHaveReached {
 		return ""
 	}
-	return ". The request may have reached Zoom, so the meeting may have been created: check with the getAll operation " +
+	return "The request may have reached Zoom, so the meeting may have been created: check with the getAll operation " +
 		"(or in Zoom) before re-running this item, to avoid a duplicate meeting"
 }
 
@@ -183,28 +185,29 @@ func apiErrorDiag(e *zoomapi.Error, cred *sdk.Credential, info callInfo, now tim
 	case e.IsUnauthorized():
 		return authDiag(e, cred)
 	case e.IsMeetingNotFound():
-		return withCode(sdk.Errorf(sdk.KindNotFound, fmt.Sprintf("Meeting %s was not found", info.meetingID),
-			"%s. Check meetingId: deleted and expired meetings are not found, and the meeting must belong to the credential's user or account", zoomSaid(e)),
+		return withCode(sdk.Errorf(sdk.KindNotFound, fmt.Sprintf("Meeting %s was not found", info.meetingID), "%s", sentences(zoomSaid(e),
+			"Check meetingId: deleted and expired meetings are not found, and the meeting must belong to the credential's user or account")),
 			codeMeetingNotFound, "meetingId")
 	case e.Code == zoomapi.CodeUserNotFound:
 		attr := ""
 		if info.scheduleFor {
 			attr = info.fields + ".scheduleFor"
 		}
-		return withCode(sdk.Errorf(sdk.KindNotFound, "Zoom user not found",
-			"%s. Check scheduleFor (an email or user ID of your account) or that the credential's user still exists", zoomSaid(e)), codeUserNotFound, attr)
+		return withCode(sdk.Errorf(sdk.KindNotFound, "Zoom user not found", "%s", sentences(zoomSaid(e),
+			"Check scheduleFor (an email or user ID of your account) or that the credential's user still exists")), codeUserNotFound, attr)
 	case e.IsRateLimited():
 		return rateLimitDiag(e, now)
 	case e.IsServerError():
-		return withCode(sdk.Errorf(sdk.KindTransient, "Zoom failed to answer", "%s to %s %s. This is usually temporary: retry later%s",
-			zoomSaid(e), e.Method, e.Path, createNote(info, true)), serverCode(info), "")
+		return withCode(sdk.Errorf(sdk.KindTransient, "Zoom failed to answer", "%s", sentences(fmt.Sprintf("%s to %s %s", zoomSaid(e), e.Method, e.Path),
+			"This is usually temporary: retry later", createNote(info, true))), serverCode(info), "")
 	case len(e.Fields) > 0 || e.Code == zoomapi.CodeValidation:
 		return validationDiag(e, info)
 	case e.Status == 403:
 		return withCode(sdk.Errorf(sdk.KindAuth, "Zoom refused the call",
 			"%s to %s %s: the credential's user or app lacks the permission; check the app's scopes and the user's role", zoomSaid(e), e.Method, e.Path), codeForbidden, "")
 	case e.Status == 404:
-		return withCode(sdk.Errorf(sdk.KindNotFound, "Not found", "%s to %s %s. If the credential uses custom base URLs, check apiBaseUrl", zoomSaid(e), e.Method, e.Path), codeNotFound, "")
+		return withCode(sdk.Errorf(sdk.KindNotFound, "Not found", "%s", sentences(fmt.Sprintf("%s to %s %s", zoomSaid(e), e.Method, e.Path),
+			"If the credential uses custom base URLs, check apiBaseUrl")), codeNotFound, "")
 	case e.Code == zoomapi.CodeInvalidToken:
 		return authDiag(e, cred)
 	}
@@ -220,24 +223,57 @@ func serverCode(info callInfo) string {
 
 // authDiag explains a rejected token; the advice depends on the type.
 func authDiag(e *zoomapi.Error, cred *sdk.Credential) *sdk.Diagnostic {
-	name := cred.Name
-	if cred.Type == CredJWT {
-		if e.IsExpiredToken() && !looksLikeLegacyJWT(cred.AccessToken) {
-			return withCode(sdk.Errorf(sdk.KindAuth, "The Zoom access token has expired",
-				"%s. Credential %q (Zoom API) holds a static token that cannot be refreshed: paste a fresh one, or better, use a Zoom Server-to-Server OAuth API credential, whose tokens the host renews", zoomSaid(e), name),
-				codeTokenExpired, "")
-		}
-		return withCode(sdk.Errorf(sdk.KindAuth, "Zoom no longer accepts JWT app tokens",
-			"%s for credential %q. %s", zoomSaid(e), name, jwtRetirement), codeJWTRetired, "")
-	}
-	if e.IsExpiredToken() {
-		return withCode(sdk.Errorf(sdk.KindAuth, "The Zoom access token has expired",
-			"%s for credential %q: the host should refresh it: run `nodeplug credentials test %s` again or reconnect (`nodeplug credentials connect %s`)", zoomSaid(e), name, name, name),
+	said := fmt.Sprintf("%s for credential %q", zoomSaid(e), cred.Name)
+	switch {
+	case cred.Type == CredJWT && e.IsExpiredToken() && !looksLikeLegacyJWT(cred.AccessToken):
+		return withCode(sdk.Errorf(sdk.KindAuth, "The Zoom access token has expired", "%s", sentences(said,
+			"A Zoom API (zoomApi) credential holds a static token that the host cannot refresh. Replace it with a fresh token ("+recreateCommands(cred)+
+				") or, better, use a Zoom Server-to-Server OAuth API credential (zoomServerToServerOAuthApi), whose tokens the host renews")),
 			codeTokenExpired, "")
+	case cred.Type == CredJWT:
+		return withCode(sdk.Errorf(sdk.KindAuth, "Zoom no longer accepts JWT app tokens", "%s", sentences(said, jwtRetirement)), codeJWTRetired, "")
+	case e.IsExpiredToken():
+		return withCode(sdk.Errorf(sdk.KindAuth, "The Zoom access token has expired", "%s", sentences(said, expiredAdvice(cred))), codeTokenExpired, "")
 	}
-	return withCode(sdk.Errorf(sdk.KindAuth, "Zoom rejected the access token",
-		"%s for credential %q: the token was revoked or not issued by Zoom: reconnect (nodeplug credentials connect %s). With custom base URLs, check that apiBaseUrl belongs to the server that issued the token", zoomSaid(e), name, name),
+	return withCode(sdk.Errorf(sdk.KindAuth, "Zoom rejected the access token", "%s", sentences(said,
+		"The token was revoked or was not issued by Zoom", rejectedAdvice(cred),
+		"With custom base URLs, check that apiBaseUrl belongs to the server that issued the token")),
 		codeTokenInvalid, "")
+}
+
+// expiredAdvice says what to do about an expired token that the host did
+// not manage to renew.
+func expiredAdvice(cred *sdk.Credential) string {
+	if cred.Type == CredS2S {
+		return s2sRenewAdvice(cred)
+	}
+	return "The host refreshes expired tokens itself, so test the credential again (" + credCommand("test", cred.Name) +
+		"); if it keeps failing, reconnect it (" + credCommand("connect", cred.Name) + ")"
+}
+
+// rejectedAdvice says how to get a token Zoom accepts.
+func rejectedAdvice(cred *sdk.Credential) string {
+	switch cred.Type {
+	case CredS2S:
+		return s2sRenewAdvice(cred)
+	case CredJWT:
+		return jwtRetirement
+	}
+	return "Reconnect the credential (" + credCommand("connect", cred.Name) + ")"
+}
+
+// s2sRenewAdvice is the advice for a Server-to-Server credential whose token
+// Zoom refused: there is nothing to connect; the host fetches tokens itself.
+func s2sRenewAdvice(cred *sdk.Credential) string {
+	return sentences("The host fetches a new Server-to-Server token automatically (there is nothing to connect)",
+		s2sCheckAdvice("If it keeps failing, check", cred))
+}
+
+// s2sCheckAdvice says what to check when a Server-to-Server credential keeps
+// failing; lead starts the sentence ("Check", "If it keeps failing, check").
+func s2sCheckAdvice(lead string, cred *sdk.Credential) string {
+	return lead + " in the Zoom App Marketplace that the Server-to-Server OAuth app is activated and that the credential's " +
+		"account ID, client ID and client secret are right; to change them, recreate the credential (" + recreateCommands(cred) + ")"
 }
 
 // missingScopeDiag lists the scopes Zoom says the token lacks.
@@ -247,16 +283,25 @@ func missingScopeDiag(e *zoomapi.Error, cred *sdk.Credential) *sdk.Diagnostic {
 	if len(scopes) > 0 {
 		list = strings.Join(scopes, ", ")
 	}
-	return withCode(sdk.Errorf(sdk.KindAuth, "The Zoom token lacks a required scope",
-		"%s. The endpoint needs one of: %s. Add it to the app under Scopes in the Zoom App Marketplace, then reconnect (nodeplug credentials connect %s) so that the new token carries it",
-		zoomSaid(e), list, cred.Name), codeMissingScope, "")
+	var next string
+	switch cred.Type {
+	case CredS2S:
+		next = "Add it to the app under Scopes in the Zoom App Marketplace; tokens issued after that carry it. Then test the credential (" +
+			credCommand("test", cred.Name) + "): when Zoom rejects the current token, the host fetches a new one, and otherwise renews it within the hour"
+	case CredJWT:
+		next = sentences("The static token of a Zoom API (zoomApi) credential cannot gain scopes", jwtRetirement)
+	default:
+		next = "Add it to the app under Scopes in the Zoom App Marketplace, then reconnect (" + credCommand("connect", cred.Name) + ") so that the new token carries it"
+	}
+	return withCode(sdk.Errorf(sdk.KindAuth, "The Zoom token lacks a required scope", "%s",
+		sentences(zoomSaid(e), "The endpoint needs one of: "+list, next)), codeMissingScope, "")
 }
 
 // refreshFailedDiag explains that the host could not refresh the token.
 func refreshFailedDiag(cred *sdk.Credential, rejected *zoomapi.Error, err error) *sdk.Diagnostic {
 	if errors.Is(err, sdk.ErrNoRefresher) && rejected != nil {
 		d := authDiag(rejected, cred)
-		d.Detail += " (the host offers no token refresh)"
+		d.Detail = sentences(d.Detail, "This host offers the plugin no token refresh, so it could not ask for a new token")
 		return d
 	}
 	cause := err.Error()
@@ -268,8 +313,17 @@ func refreshFailedDiag(cred *sdk.Credential, rejected *zoomapi.Error, err error)
 	if rejected != nil {
 		said = zoomSaid(rejected)
 	}
-	return withCode(sdk.Errorf(sdk.KindAuth, "Zoom rejected the token and the host could not refresh it",
-		"%s for credential %q, and asking the host for a fresh token failed: %s. Reconnect the credential (nodeplug credentials connect %s)", said, cred.Name, cause, cred.Name),
+	var next string
+	switch cred.Type {
+	case CredS2S:
+		next = s2sCheckAdvice("Check", cred)
+	case CredJWT:
+		next = jwtRetirement
+	default:
+		next = "Reconnect the credential (" + credCommand("connect", cred.Name) + ")"
+	}
+	return withCode(sdk.Errorf(sdk.KindAuth, "Zoom rejected the token and the host could not refresh it", "%s",
+		sentences(fmt.Sprintf("%s for credential %q, and asking the host for a fresh token failed: %s", said, cred.Name, cause), next)),
 		codeRefreshFailed, "")
 }
 
@@ -358,33 +412,105 @@ func paramPath(field string, info callInfo) string {
 	return ""
 }
 
-// validationDiag names every field Zoom rejected, as node parameters.
+// invalidParameter matches the parameter a code-300 answer without errors[]
+// names, e.g. "Invalid parameter: occurrence_id.".
+var invalidParameter = regexp.MustCompile(`(?i)\binvalid (?:parameter|field)s?\s*:\s*([A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_])`)
+
+// validationDiag names every field Zoom rejected, as node parameters where
+// the field maps to one. The sdk fails an item with one diagnostic, so all
+// fields are listed in its detail and its attribute is the first field that
+// maps to a parameter.
 func validationDiag(e *zoomapi.Error, info callInfo) *sdk.Diagnostic {
 	var parts []string
-	first := ""
+	seen := map[string]bool{}
+	attr := ""
 	for _, f := range e.Fields {
-		p := paramPath(f.Field, info)
-		if first == "" {
-			first = p
+		field := clip(strings.TrimSpace(f.Field), 100)
+		label := "a field Zoom did not name"
+		if field != "" {
+			label = "Zoom field " + field + " (not a node parameter)"
 		}
-		name := f.Field
+		p := paramPath(field, info)
 		if p != "" {
-			name = fmt.Sprintf("%s (Zoom field %s)", p, f.Field)
+			label = fmt.Sprintf("%s (Zoom field %s)", p, field)
 		}
-		msg := strings.TrimSpace(f.Message)
+		msg := strings.TrimRight(clip(strings.TrimSpace(f.Message), 200), ". ")
 		if msg == "" {
 			msg = "invalid"
 		}
-		parts = append(parts, name+": "+msg)
+		part := label + ": " + msg
+		if seen[part] {
+			continue
+		}
+		seen[part] = true
+		parts = append(parts, part)
+		if attr == "" {
+			attr = p
+		}
 	}
-	summary := "Zoom rejected the request's values"
-	if len(parts) > 0 {
-		summary = fmt.Sprintf("Zoom rejected %d field(s)", len(parts))
+	switch len(parts) {
+	case 0:
+		detail := sentences(zoomSaid(e), "Check the node's parameters against Zoom's message and run again")
+		if m := invalidParameter.FindStringSubmatch(e.Message); m != nil {
+			if p := paramPath(m[1], info); p != "" {
+				attr = p
+				detail = sentences(zoomSaid(e), fmt.Sprintf("Zoom's %s is the parameter %s: correct it and run again", m[1], p))
+			}
+		}
+		return withCode(sdk.Errorf(sdk.KindConfig, "Zoom rejected the request's values", "%s", detail), codeValidation, attr)
+	case 1:
+		return withCode(sdk.Errorf(sdk.KindConfig, "Zoom rejected 1 field", "%s",
+			sentences(zoomSaid(e), "Rejected: "+parts[0], "Correct it and run again")), codeValidation, attr)
 	}
-	detail := zoomSaid(e)
-	if len(parts) > 0 {
-		detail += ": " + strings.Join(parts, "; ")
+	return withCode(sdk.Errorf(sdk.KindConfig, fmt.Sprintf("Zoom rejected %d fields", len(parts)), "%s",
+		sentences(zoomSaid(e), "Rejected: "+strings.Join(parts, "; "), "Correct them and run again")), codeValidation, attr)
+}
+
+// shellQuote returns s as one word for a POSIX shell: unchanged when it
+// holds only [A-Za-z0-9_./:=-], else in single quotes, where a single quote
+// of s ends the quoting, is written backslash-escaped, and reopens it.
+// Suggested commands embed credential names with it, so that they work when
+// pasted.
+func shellQuote(s string) string {
+	safe := s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./:=-", r))
+	}) < 0
+	if safe {
+		return s
 	}
-	detail += ". Correct the parameter(s) and run again"
-	return withCode(sdk.Errorf(sdk.KindConfig, summary, "%s", detail), codeValidation, first)
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// credCommand returns the command line "nodeplug credentials VERB NAME",
+// ready to paste. A name that starts with "-" follows "--", so that it is
+// not read as a flag.
+func credCommand(verb, name string) string {
+	if strings.HasPrefix(name, "-") {
+		return "nodeplug credentials " + verb + " -- " + shellQuote(name)
+	}
+	return "nodeplug credentials " + verb + " " + shellQuote(name)
+}
+
+// recreateCommands returns the commands that replace a credential by a new
+// one of the same name and type (credentials cannot be edited in place).
+func recreateCommands(cred *sdk.Credential) string {
+	return credCommand("delete", cred.Name) + ", then nodeplug credentials create --type " + shellQuote(cred.Type) + " --name " + shellQuote(cred.Name)
+}
+
+// sentences joins parts into sentences separated by ". ", without doubled
+// punctuation: a part's own final period is dropped before the separator,
+// and empty parts are skipped. Like every diagnostic detail, the result
+// has no final period. Parts must not end with a bare command line (one
+// whose credential name could end in a period): put commands in
+// parentheses.
+func sentences(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		p = strings.TrimRight(p, ". ")
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ". ")
 }

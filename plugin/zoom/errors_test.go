@@ -143,14 +143,18 @@ func TestZoomErrorsBecomeActionableDiagnostics(t *testing.T) {
 			sdk.KindNotFound, "zoom.not_found", "", "check apiBaseUrl"},
 		"validation on get": {`{"authentication":"oAuth2","operation":"get","meetingId":"85746065432","additionalFields":{"occurrenceId":"x"}}`,
 			answer{400, `{"code":300,"message":"Validation Failed.","errors":[{"field":"occurrence_id","message":"Invalid field."}]}`, nil},
-			sdk.KindConfig, "zoom.validation_failed", "additionalFields.occurrenceId", "additionalFields.occurrenceId (Zoom field occurrence_id): Invalid field."},
-		"validation without fields": {get, answer{400, `{"code":300,"message":"Invalid parameter: occurrence_id."}`, nil},
-			sdk.KindConfig, "zoom.validation_failed", "", "Invalid parameter"},
+			sdk.KindConfig, "zoom.validation_failed", "additionalFields.occurrenceId", "Rejected: additionalFields.occurrenceId (Zoom field occurrence_id): Invalid field. Correct it and run again"},
+		"validation without fields": {get, answer{400, `{"code":300,"message":"Validation Failed."}`, nil},
+			sdk.KindConfig, "zoom.validation_failed", "", `code 300 ("Validation Failed."). Check the node's parameters against Zoom's message and run again`},
+		"validation naming a parameter": {`{"authentication":"oAuth2","operation":"get","meetingId":"85746065432","additionalFields":{"occurrenceId":"x"}}`,
+			answer{400, `{"code":300,"message":"Invalid parameter: occurrence_id."}`, nil},
+			sdk.KindConfig, "zoom.validation_failed", "additionalFields.occurrenceId", "Zoom's occurrence_id is the parameter additionalFields.occurrenceId: correct it and run again"},
 		"create topic rejected": {`{"topic":"` + strings.Repeat("t", 201) + `"}`, answer{400, `{"code":300,"message":"Validation Failed.","errors":[{"field":"topic","message":"Invalid field."}]}`, nil},
-			sdk.KindConfig, "zoom.validation_failed", "topic", "topic (Zoom field topic)"},
+			sdk.KindConfig, "zoom.validation_failed", "topic", "Rejected: topic (Zoom field topic): Invalid field. Correct it and run again"},
 		"update start_time rejected": {`{"operation":"update","meetingId":"1","updateFields":{"startTime":"2020-01-01T00:00:00Z"}}`,
 			answer{400, `{"code":300,"message":"Validation Failed.","errors":[{"field":"start_time","message":"Invalid field."},{"field":"settings.jbh_time","message":"Invalid field."}]}`, nil},
-			sdk.KindConfig, "zoom.validation_failed", "updateFields.startTime", "settings.jbh_time: Invalid field."},
+			sdk.KindConfig, "zoom.validation_failed", "updateFields.startTime",
+			"Rejected: updateFields.startTime (Zoom field start_time): Invalid field; Zoom field settings.jbh_time (not a node parameter): Invalid field. Correct them and run again"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -163,6 +167,9 @@ func TestZoomErrorsBecomeActionableDiagnostics(t *testing.T) {
 			}
 			if !strings.Contains(d.Detail, tc.detail) {
 				t.Errorf("detail %q does not contain %q", d.Detail, tc.detail)
+			}
+			if m := doubledPunctuation.FindString(d.Error()); m != "" {
+				t.Errorf("doubled punctuation %q in %q", m, d.Error())
 			}
 			if d.ItemIndex != 0 {
 				t.Errorf("item index %d", d.ItemIndex)
