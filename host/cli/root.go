@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
@@ -43,6 +44,7 @@ type app struct {
 	// pluginErr says which plugins failed to load while others did.
 	pluginErr error
 	svc       services
+	closeMu   sync.Mutex
 	closer    []func()
 }
 
@@ -237,7 +239,7 @@ func (a *app) plugins(ctx context.Context) (*plugins.Manager, error) {
 		HostVersion: Version,
 	})
 	a.pm = pm
-	a.closer = append(a.closer, pm.Close)
+	a.onClose(pm.Close)
 	if _, err := pm.LoadAll(ctx); err != nil {
 		if len(pm.Plugins()) == 0 {
 			return nil, err
@@ -248,11 +250,21 @@ func (a *app) plugins(ctx context.Context) (*plugins.Manager, error) {
 	return pm, nil
 }
 
+// onClose registers cleanup to run, last first, when the command ends.
+func (a *app) onClose(f func()) {
+	a.closeMu.Lock()
+	defer a.closeMu.Unlock()
+	a.closer = append(a.closer, f)
+}
+
 func (a *app) close() {
-	for i := len(a.closer) - 1; i >= 0; i-- {
-		a.closer[i]()
-	}
+	a.closeMu.Lock()
+	fs := a.closer
 	a.closer = nil
+	a.closeMu.Unlock()
+	for i := len(fs) - 1; i >= 0; i-- {
+		fs[i]()
+	}
 }
 
 func (a *app) addOutputFlag(cmd *cobra.Command) {

@@ -334,9 +334,25 @@ func (a *app) run(ctx context.Context, file string, overrides []string, all bool
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
+	// Open the encrypted store while the plugins start: the two are
+	// independent, and starting a plugin is mostly waiting for it.
+	if _, err := a.dataDir(); err != nil {
+		return err
+	}
+	a.logger()
+	var storeErr error
+	storeDone := make(chan struct{})
+	go func() {
+		defer close(storeDone)
+		_, storeErr = a.store(ctx)
+	}()
+	defer func() { <-storeDone }()
 	pm, err := a.plugins(ctx)
 	if err != nil {
 		return err
+	}
+	if <-storeDone; storeErr != nil {
+		return storeErr
 	}
 	reg := &pluginRegistry{a: a, pm: pm, partial: map[string][][]workflow.Item{}}
 	plan, err := workflow.Plan(wf, workflow.MultiRegistry{workflow.MapRegistry(workflow.Builtins()), reg}, workflow.PlanOptions{})

@@ -61,7 +61,7 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 		}
 	}
 	a.svc.st = st
-	a.closer = append(a.closer, func() { _ = st.Close() })
+	a.onClose(func() { _ = st.Close() })
 	return st, nil
 }
 

@@ -225,10 +225,19 @@ func (m *Manager) Load(ctx context.Context, b Binary) (*Plugin, error) {
 	if p.Metadata.ProtocolVersion != sdk.ProtocolVersion {
 		return fail("reading metadata", fmt.Errorf("%w: plugin reports protocol %d, this host speaks %d", ErrIncompatibleProtocol, p.Metadata.ProtocolVersion, sdk.ProtocolVersion))
 	}
-	if p.CredentialTypes, err = client.CredentialTypes(ctx); err != nil {
-		return fail("listing credential types", err)
+	// The two descriptions are independent: ask for both at once.
+	var credErr error
+	credsDone := make(chan struct{})
+	go func() {
+		defer close(credsDone)
+		p.CredentialTypes, credErr = client.CredentialTypes(ctx)
+	}()
+	p.NodeTypes, err = client.NodeTypes(ctx)
+	<-credsDone
+	if credErr != nil {
+		return fail("listing credential types", credErr)
 	}
-	if p.NodeTypes, err = client.NodeTypes(ctx); err != nil {
+	if err != nil {
 		return fail("listing node types", err)
 	}
 	m.mu.Lock()

@@ -16,6 +16,26 @@ type Client struct {
 	plugin pb.PluginServiceClient
 	creds  pb.CredentialServiceClient
 	nodes  pb.NodeServiceClient
+
+	// hostDone is closed when connecting the host's token service ended
+	// (nil when the host offers none); hostErr is then its error.
+	hostDone chan struct{}
+	hostErr  error
+}
+
+// HostService waits until the plugin is connected to the host's token
+// service and returns the error of that connection, if any (nil at once when
+// the host offers none).
+func (c *Client) HostService(ctx context.Context) error {
+	if c.hostDone == nil {
+		return nil
+	}
+	select {
+	case <-c.hostDone:
+		return c.hostErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func newClient(conn grpc.ClientConnInterface) *Client {
@@ -33,7 +53,10 @@ func NewClient(conn grpc.ClientConnInterface) *Client { return newClient(conn) }
 // Metadata asks the plugin who it is. A plugin that finds the host's protocol
 // version incompatible answers with an error diagnostic, returned as error.
 func (c *Client) Metadata(ctx context.Context, hostName, hostVersion string) (sdk.Metadata, error) {
-	resp, err := c.plugin.GetMetadata(ctx, &pb.GetMetadataRequest{HostProtocolVersion: sdk.ProtocolVersion, HostName: hostName, HostVersion: hostVersion})
+	resp, err := c.plugin.GetMetadata(ctx, &pb.GetMetadataRequest{
+		HostProtocolVersion: sdk.ProtocolVersion, HostName: hostName, HostVersion: hostVersion,
+		HostServicePending: c.hostDone != nil,
+	})
 	if err != nil {
 		return sdk.Metadata{}, fmt.Errorf("GetMetadata: %w", err)
 	}

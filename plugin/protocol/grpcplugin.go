@@ -35,7 +35,9 @@ func (p *GRPCPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error
 }
 
 // GRPCClient returns a *Client. When a Host is set it serves HostService over
-// the broker and tells the plugin where to find it.
+// the broker and tells the plugin where to find it, concurrently with the
+// host's first calls (Client.Metadata announces it, so that a plugin that
+// needs a token first waits for the connection).
 func (p *GRPCPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
 	c := newClient(conn)
 	if p.Host != nil {
@@ -45,9 +47,13 @@ func (p *GRPCPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, 
 			pb.RegisterHostServiceServer(s, &hostServer{host: p.Host})
 			return s
 		})
-		if _, err := c.plugin.ConnectHost(ctx, &pb.ConnectHostRequest{BrokerId: id}); err != nil {
-			return nil, fmt.Errorf("connecting the plugin to the host's token service: %w", err)
-		}
+		c.hostDone = make(chan struct{})
+		go func() {
+			defer close(c.hostDone)
+			if _, err := c.plugin.ConnectHost(ctx, &pb.ConnectHostRequest{BrokerId: id}); err != nil {
+				c.hostErr = fmt.Errorf("connecting the plugin to the host's token service: %w", err)
+			}
+		}()
 	}
 	return c, nil
 }

@@ -258,6 +258,11 @@ func TestExecuteProtocolErrors(t *testing.T) {
 func TestRefreshCallbackOverBroker(t *testing.T) {
 	host := &fakeHost{}
 	c := connect(t, host)
+	// A host announces its token service in GetMetadata and connects it
+	// concurrently; the plugin waits for it when it needs a token first.
+	if _, err := c.Metadata(context.Background(), "test", "0"); err != nil {
+		t.Fatal(err)
+	}
 	req := &sdk.ExecuteRequest{
 		NodeType: "echo", NodeName: "Echo",
 		Items:       []sdk.Item{{Parameters: json.RawMessage(`{"refresh":true}`)}},
@@ -274,6 +279,9 @@ func TestRefreshCallbackOverBroker(t *testing.T) {
 		t.Errorf("host calls (-want +got):\n%s", diff)
 	}
 
+	if err := c.HostService(context.Background()); err != nil {
+		t.Fatalf("HostService: %v", err)
+	}
 	host.err = &sdk.Diagnostic{Severity: sdk.SeverityError, Kind: sdk.KindAuth, Summary: "Needs reconnect", Detail: "run nodeplug credentials connect x"}
 	resp, err = c.Execute(context.Background(), req)
 	if err != nil {
@@ -310,5 +318,23 @@ func TestCredentialTest(t *testing.T) {
 				t.Errorf("account = %s", r.Account)
 			}
 		})
+	}
+}
+
+func TestNoRefreshWithoutHostService(t *testing.T) {
+	c := connect(t, nil)
+	if err := c.HostService(context.Background()); err != nil {
+		t.Fatalf("HostService without a host: %v", err)
+	}
+	resp, err := c.Execute(context.Background(), &sdk.ExecuteRequest{
+		NodeType: "echo", NodeName: "Echo",
+		Items:       []sdk.Item{{Parameters: json.RawMessage(`{"refresh":true}`)}},
+		Credentials: []sdk.Credential{{ID: "cred-1", Type: "echoApi", AccessToken: "stale"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Diagnostics) != 1 || !strings.Contains(resp.Diagnostics[0].Detail, sdk.ErrNoRefresher.Error()) {
+		t.Errorf("diagnostics = %+v, want one saying the host cannot refresh", resp.Diagnostics)
 	}
 }

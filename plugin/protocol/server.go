@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -21,18 +22,49 @@ type server struct {
 	impl   *sdk.Plugin
 	broker *plugin.GRPCBroker
 
-	mu   sync.Mutex
-	host sdk.TokenRefresher // nil until ConnectHost
+	mu      sync.Mutex
+	host    sdk.TokenRefresher // nil until ConnectHost
+	pending bool               // the host announced a ConnectHost
+	// connected is closed when ConnectHost has finished, well or not.
+	connected     chan struct{}
+	connectedOnce sync.Once
 }
 
 func newServer(impl *sdk.Plugin, broker *plugin.GRPCBroker) *server {
-	return &server{impl: impl, broker: broker}
+	return &server{impl: impl, broker: broker, connected: make(chan struct{})}
 }
 
+// refresher is the host's token service for a request: the connected one,
+// one that waits for a connection the host announced, or nil.
 func (s *server) refresher() sdk.TokenRefresher {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.host
+	switch {
+	case s.host != nil:
+		return s.host
+	case s.pending:
+		return pendingHost{s}
+	}
+	return nil
+}
+
+// pendingHost waits for the host's ConnectHost, which runs concurrently
+// with the host's first calls, before asking for a token.
+type pendingHost struct{ s *server }
+
+func (p pendingHost) RefreshToken(ctx context.Context, credentialID, rejected string) (sdk.Token, error) {
+	select {
+	case <-p.s.connected:
+	case <-ctx.Done():
+		return sdk.Token{}, fmt.Errorf("waiting for the host's token service: %w", ctx.Err())
+	}
+	p.s.mu.Lock()
+	h := p.s.host
+	p.s.mu.Unlock()
+	if h == nil {
+		return sdk.Token{}, fmt.Errorf("the host's token service could not be connected: %w", sdk.ErrNoRefresher)
+	}
+	return h.RefreshToken(ctx, credentialID, rejected)
 }
 
 func (s *server) GetMetadata(_ context.Context, req *pb.GetMetadataRequest) (*pb.GetMetadataResponse, error) {
@@ -47,6 +79,11 @@ func (s *server) GetMetadata(_ context.Context, req *pb.GetMetadataRequest) (*pb
 	for _, c := range m.Capabilities {
 		resp.Capabilities = append(resp.Capabilities, pb.Capability(c))
 	}
+	if req.GetHostServicePending() {
+		s.mu.Lock()
+		s.pending = true
+		s.mu.Unlock()
+	}
 	if v := req.GetHostProtocolVersion(); v != 0 && int(v) != sdk.ProtocolVersion {
 		resp.Diagnostics = diagsToProto(sdk.Diagnostics{*sdk.Errorf(sdk.KindConfig, "Incompatible protocol version",
 			"the host speaks nodeplug protocol %d, this plugin speaks %d; install matching versions", v, sdk.ProtocolVersion)})
@@ -55,6 +92,7 @@ func (s *server) GetMetadata(_ context.Context, req *pb.GetMetadataRequest) (*pb
 }
 
 func (s *server) ConnectHost(_ context.Context, req *pb.ConnectHostRequest) (*pb.ConnectHostResponse, error) {
+	defer s.connectedOnce.Do(func() { close(s.connected) })
 	if s.broker == nil {
 		return nil, status.Error(codes.FailedPrecondition, "this plugin was not started by go-plugin and has no broker")
 	}

@@ -504,8 +504,11 @@ type GetMetadataRequest struct {
 	HostProtocolVersion int32  `protobuf:"varint,1,opt,name=host_protocol_version,json=hostProtocolVersion,proto3" json:"host_protocol_version,omitempty"`
 	HostName            string `protobuf:"bytes,2,opt,name=host_name,json=hostName,proto3" json:"host_name,omitempty"`
 	HostVersion         string `protobuf:"bytes,3,opt,name=host_version,json=hostVersion,proto3" json:"host_version,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// The host is connecting its HostService (ConnectHost) concurrently: a
+	// plugin that needs a fresh token before that is done waits for it.
+	HostServicePending bool `protobuf:"varint,4,opt,name=host_service_pending,json=hostServicePending,proto3" json:"host_service_pending,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GetMetadataRequest) Reset() {
@@ -557,6 +560,13 @@ func (x *GetMetadataRequest) GetHostVersion() string {
 		return x.HostVersion
 	}
 	return ""
+}
+
+func (x *GetMetadataRequest) GetHostServicePending() bool {
+	if x != nil {
+		return x.HostServicePending
+	}
+	return false
 }
 
 type GetMetadataResponse struct {
@@ -2956,11 +2966,12 @@ var File_nodeplug_v1_nodeplug_proto protoreflect.FileDescriptor
 
 const file_nodeplug_v1_nodeplug_proto_rawDesc = "" +
 	"\n" +
-	"\x1anodeplug/v1/nodeplug.proto\x12\vnodeplug.v1\"\x88\x01\n" +
+	"\x1anodeplug/v1/nodeplug.proto\x12\vnodeplug.v1\"\xba\x01\n" +
 	"\x12GetMetadataRequest\x122\n" +
 	"\x15host_protocol_version\x18\x01 \x01(\x05R\x13hostProtocolVersion\x12\x1b\n" +
 	"\thost_name\x18\x02 \x01(\tR\bhostName\x12!\n" +
-	"\fhost_version\x18\x03 \x01(\tR\vhostVersion\"\xb0\x02\n" +
+	"\fhost_version\x18\x03 \x01(\tR\vhostVersion\x120\n" +
+	"\x14host_service_pending\x18\x04 \x01(\bR\x12hostServicePending\"\xb0\x02\n" +
 	"\x13GetMetadataResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
