@@ -39,20 +39,9 @@ func (a *app) executionsCommand() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				type execOut struct {
-					ID         int64     `json:"id"`
-					Status     string    `json:"status"`
-					WorkflowID string    `json:"workflowId,omitempty"`
-					Workflow   string    `json:"workflow"`
-					File       string    `json:"file,omitempty"`
-					Mode       string    `json:"mode"`
-					StartedAt  time.Time `json:"startedAt"`
-					FinishedAt time.Time `json:"finishedAt,omitzero"`
-					Error      string    `json:"error,omitempty"`
-				}
-				out := make([]execOut, 0, len(es))
+				out := make([]executionJSON, 0, len(es))
 				for _, e := range es {
-					out = append(out, execOut{e.ID, string(e.Status), e.WorkflowID, e.WorkflowName, e.WorkflowFile, e.Mode, e.StartedAt, e.FinishedAt, e.Error})
+					out = append(out, newExecutionJSON(&e))
 				}
 				return a.printJSON(out)
 			}
@@ -106,15 +95,9 @@ func (a *app) executionsCommand() *cobra.Command {
 					Error      string          `json:"error,omitempty"`
 				}
 				out := struct {
-					ID         int64     `json:"id"`
-					Workflow   string    `json:"workflow"`
-					File       string    `json:"file,omitempty"`
-					Status     string    `json:"status"`
-					StartedAt  time.Time `json:"startedAt"`
-					FinishedAt time.Time `json:"finishedAt,omitzero"`
-					Error      string    `json:"error,omitempty"`
-					Nodes      []nodeOut `json:"nodes"`
-				}{e.ID, e.WorkflowName, e.WorkflowFile, string(e.Status), e.StartedAt, e.FinishedAt, e.Error, nil}
+					executionJSON
+					Nodes []nodeOut `json:"nodes"`
+				}{executionJSON: newExecutionJSON(e)}
 				for _, r := range runs {
 					out.Nodes = append(out.Nodes, nodeOut{r.NodeName, r.NodeType, r.Status, r.StartedAt, r.FinishedAt, r.Items, r.Error})
 				}
@@ -153,4 +136,21 @@ func (a *app) executionsCommand() *cobra.Command {
 	a.addOutputFlag(show)
 	cmd.AddCommand(list, show)
 	return cmd
+}
+
+// executionJSON is an execution as -o json shows it.
+type executionJSON struct {
+	ID         int64     `json:"id"`
+	Status     string    `json:"status"`
+	WorkflowID string    `json:"workflowId,omitempty"`
+	Workflow   string    `json:"workflow"`
+	File       string    `json:"file,omitempty"`
+	Mode       string    `json:"mode"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	Error      string    `json:"error,omitempty"`
+}
+
+func newExecutionJSON(e *store.Execution) executionJSON {
+	return executionJSON{e.ID, string(e.Status), e.WorkflowID, e.WorkflowName, e.WorkflowFile, e.Mode, e.StartedAt, e.FinishedAt, e.Error}
 }
