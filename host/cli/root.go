@@ -245,7 +245,7 @@ func (a *app) plugins(ctx context.Context) (*plugins.Manager, error) {
 			return nil, err
 		}
 		a.pluginErr = err
-		a.logger().Error("some plugins could not be loaded", "error", err)
+		a.logger().Warn("some plugins could not be loaded; run `nodeplug plugins` to see why")
 	}
 	return pm, nil
 }

@@ -87,6 +87,7 @@ type Plugin struct {
 
 	client *protocol.Client
 	proc   *goplugin.Client
+	cmd    *exec.Cmd
 	stderr *tailBuffer
 }
 
@@ -113,13 +114,35 @@ func (p *Plugin) Wrap(op string, err error) error {
 		return nil
 	}
 	if status.Code(errors.Unwrap(err)) == codes.Unavailable || status.Code(err) == codes.Unavailable {
-		p.proc.Kill()
+		p.kill()
 	}
 	if p.proc.Exited() {
 		err = fmt.Errorf("%w: %w", ErrCrashed, err)
 	}
 	return p.wrap(op, err)
 }
+
+// kill ends the plugin through go-plugin (gracefully, then by force) and
+// waits for it. A plugin whose children keep its pipes open (a shell script,
+// say) would make that wait forever: after a grace period its whole process
+// group is killed.
+func (p *Plugin) kill() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.proc.Kill()
+	}()
+	select {
+	case <-done:
+	case <-time.After(killGrace):
+		killProcessGroup(p.cmd)
+		<-done
+	}
+}
+
+// killGrace is how long kill waits for go-plugin before ending the plugin's
+// process group (go-plugin itself waits up to 2s for a graceful exit).
+const killGrace = 3 * time.Second
 
 func (p *Plugin) wrap(op string, err error) error {
 	return &Error{Plugin: p.Name, Path: p.Path, Op: op, Err: err, Stderr: p.stderr.Lines(20)}
@@ -132,6 +155,8 @@ type Manager struct {
 
 	mu      sync.Mutex
 	plugins []*Plugin
+	// sockDir holds the plugins' Unix sockets; removed by Close.
+	sockDir string
 }
 
 // NewManager returns a Manager; nothing is launched until Load.
@@ -178,6 +203,14 @@ func (m *Manager) Load(ctx context.Context, b Binary) (*Plugin, error) {
 	stderr := newTailBuffer(16 << 10)
 	cmd := exec.Command(b.Path)
 	cmd.Env = append([]string(nil), m.cfg.Env...)
+	ownProcessGroup(cmd)
+	sockDir, err := m.socketDir()
+	if err != nil {
+		return nil, err
+	}
+	// go-plugin's plugin side makes its Unix socket there (and the socket of
+	// a plugin that is killed is removed with the directory).
+	cmd.Env = append(cmd.Env, goplugin.EnvUnixSocketDir+"="+sockDir)
 	proc := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  protocol.Handshake(),
 		VersionedPlugins: protocol.HostPlugins(m.cfg.Host),
@@ -195,16 +228,16 @@ func (m *Manager) Load(ctx context.Context, b Binary) (*Plugin, error) {
 		SyncStdout:          &stdoutGuard{log: m.cfg.Logger.Named(b.Name)},
 		SyncStderr:          io.Discard,
 	})
-	p := &Plugin{Binary: b, proc: proc, stderr: stderr}
+	p := &Plugin{Binary: b, proc: proc, cmd: cmd, stderr: stderr}
 	fail := func(op string, err error) (*Plugin, error) {
-		proc.Kill() // waits for the process and its stderr
+		p.kill() // waits for the process and its stderr
 		return nil, p.wrap(op, err)
 	}
 	rpc, err := proc.Client()
 	if err != nil {
-		// Kill waits for the process and its pipes, so its exit status and
-		// the whole stderr are known afterwards.
-		proc.Kill()
+		// Killing waits for the process and its pipes, so its exit status
+		// and the whole stderr are known afterwards.
+		p.kill()
 		return nil, p.wrap("starting", startError(err, cmd))
 	}
 	if v := proc.NegotiatedVersion(); v != sdk.ProtocolVersion {
@@ -293,10 +326,29 @@ func (m *Manager) Close() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.proc.Kill()
+			p.kill()
 		}()
 	}
 	wg.Wait()
+	if m.sockDir != "" {
+		_ = os.RemoveAll(m.sockDir)
+		m.sockDir = ""
+	}
+}
+
+// socketDir is the directory the plugins' Unix sockets go in, one per
+// Manager, so that Close leaves none behind even when a plugin is killed.
+func (m *Manager) socketDir() (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sockDir == "" {
+		d, err := os.MkdirTemp("", "nodeplug-plugins-")
+		if err != nil {
+			return "", fmt.Errorf("creating a directory for plugin sockets: %w", err)
+		}
+		m.sockDir = d
+	}
+	return m.sockDir, nil
 }
 
 // stdoutGuard receives what a plugin writes to its stdout after the
@@ -317,7 +369,7 @@ func startError(err error, cmd *exec.Cmd) error {
 	case strings.Contains(strings.ToLower(msg), "incompatible api version"):
 		return fmt.Errorf("%w: this host speaks nodeplug protocol %d (%v); install a plugin built for protocol %d", ErrIncompatibleProtocol, sdk.ProtocolVersion, err, sdk.ProtocolVersion)
 	case cmd.ProcessState != nil && cmd.ProcessState.Exited() && strings.Contains(msg, "Failed to read any lines"):
-		return fmt.Errorf("the plugin process exited with status %d before the go-plugin handshake (is it a nodeplug plugin? run it by hand to see its message): %w", cmd.ProcessState.ExitCode(), errors.Unwrap(err))
+		return fmt.Errorf("the plugin process exited with status %d before the go-plugin handshake (is it a nodeplug plugin? run it by hand to see its message)", cmd.ProcessState.ExitCode())
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		line, _, _ := strings.Cut(strings.TrimPrefix(msg, "Unrecognized remote plugin message: "), "\n")
 		return fmt.Errorf("unrecognized output on the plugin's stdout before the go-plugin handshake (plugins must never write to stdout): first line %q", line)
