@@ -491,3 +491,34 @@ func TestPluginEnvironment(t *testing.T) {
 		t.Errorf("the plugin sees %s", marker)
 	}
 }
+
+// TestScriptPluginHoldingPipes: a "plugin" that is a shell script whose
+// child keeps stdout open must neither hang the host nor outlive the load.
+func TestScriptPluginHoldingPipes(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("uses /bin/sh and /proc")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nodeplug-script")
+	// A marker argument identifies the child in /proc.
+	script := "#!/bin/sh\necho not a plugin\nsleep 3600.5\necho never\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t, plugins.Config{Dir: dir})
+	_, err := m.Load(testContext(t), plugins.Binary{Name: "script", Path: path})
+	if err == nil || !strings.Contains(err.Error(), "unrecognized output") || !strings.Contains(err.Error(), "not a plugin") {
+		t.Fatalf("err = %v, want unrecognized output quoting the line", err)
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(cmdline), "3600.5") {
+			pid := 0
+			fmt.Sscan(e.Name(), &pid)
+			if alive(pid) {
+				t.Errorf("the script's child (pid %d) outlived the failed load", pid)
+			}
+		}
+	}
+}
