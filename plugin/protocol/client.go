@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -157,10 +158,44 @@ func (c *Client) LoadOptions(ctx context.Context, req *sdk.LoadOptionsRequest) (
 	return optionsFromProto(resp.GetOptions()), nil
 }
 
+// StopGrace is how long Execute waits, once its context is done, for the
+// plugin to stop between items and answer before the call is cut off.
+const StopGrace = 10 * time.Second
+
 // Execute runs a node over a batch of items. Per-item failures come back as
 // diagnostics in the response; the error is for transport failures.
+//
+// When ctx is done (Ctrl-C) and req has an ExecutionID, the plugin is asked
+// to stop between items (StopExecution) and its answer, with the outputs of
+// the items already done, is still returned: cutting the call off at once
+// would lose them (a meeting created but not recorded). After StopGrace the
+// call is cut off anyway.
 func (c *Client) Execute(ctx context.Context, req *sdk.ExecuteRequest) (*sdk.ExecuteResponse, error) {
-	resp, err := c.nodes.Execute(ctx, executeRequestToProto(req))
+	callCtx, cut := context.WithCancel(context.WithoutCancel(ctx))
+	defer cut()
+	if req.ExecutionID == "" {
+		callCtx, cut = context.WithCancel(ctx)
+		defer cut()
+	} else {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+			}
+			stopCtx, cancel := context.WithTimeout(callCtx, StopGrace)
+			defer cancel()
+			_, _ = c.nodes.StopExecution(stopCtx, &pb.StopExecutionRequest{ExecutionId: req.ExecutionID, NodeName: req.NodeName})
+			select {
+			case <-done:
+			case <-stopCtx.Done():
+				cut()
+			}
+		}()
+	}
+	resp, err := c.nodes.Execute(callCtx, executeRequestToProto(req))
 	if err != nil {
 		return nil, fmt.Errorf("Execute: %w", err)
 	}

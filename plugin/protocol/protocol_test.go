@@ -338,3 +338,45 @@ func TestNoRefreshWithoutHostService(t *testing.T) {
 		t.Errorf("diagnostics = %+v, want one saying the host cannot refresh", resp.Diagnostics)
 	}
 }
+
+// TestStopKeepsWhatWasDone: when the host's context ends mid-batch (Ctrl-C),
+// the plugin is asked to stop between items and the outputs of the items
+// already done still reach the host.
+func TestStopKeepsWhatWasDone(t *testing.T) {
+	firstDone := make(chan struct{})
+	p := &sdk.Plugin{Name: "slow", Version: "1", Nodes: []sdk.NodeDef{{
+		Type: sdk.NodeType{Name: "slow", Versions: []float64{1}},
+		Executor: sdk.PerItem(func(ctx context.Context, call sdk.ItemCall[struct{}]) ([]json.RawMessage, error) {
+			if call.Index == 0 {
+				close(firstDone)
+				return []json.RawMessage{json.RawMessage(`{"created":1}`)}, nil
+			}
+			<-ctx.Done() // the second item waits until the host stops the run
+			return nil, ctx.Err()
+		}),
+	}}}
+	set := map[string]goplugin.Plugin{protocol.PluginName: &protocol.GRPCPlugin{Impl: p}}
+	client, _ := goplugin.TestPluginGRPCConn(t, false, set)
+	t.Cleanup(func() { _ = client.Close() })
+	raw, err := client.Dispense(protocol.PluginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := raw.(*protocol.Client)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-firstDone
+		cancel()
+	}()
+	resp, err := c.Execute(ctx, &sdk.ExecuteRequest{NodeType: "slow", NodeName: "Slow", ExecutionID: "7", Items: make([]sdk.Item, 3)})
+	if err != nil {
+		t.Fatalf("Execute after stop: %v", err)
+	}
+	if diff := cmp.Diff([][]sdk.OutputItem{{{JSON: json.RawMessage(`{"created":1}`), PairedItem: 0}}}, resp.Outputs); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	if !resp.Diagnostics.HasError() || resp.Diagnostics[0].ItemIndex != 1 {
+		t.Errorf("diagnostics = %+v, want an error on item 1", resp.Diagnostics)
+	}
+}

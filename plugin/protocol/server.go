@@ -28,10 +28,16 @@ type server struct {
 	// connected is closed when ConnectHost has finished, well or not.
 	connected     chan struct{}
 	connectedOnce sync.Once
+
+	// running holds the stop functions of Execute calls in progress, by
+	// execution ID and node name.
+	running map[runKey]context.CancelFunc
 }
 
+type runKey struct{ execution, node string }
+
 func newServer(impl *sdk.Plugin, broker *plugin.GRPCBroker) *server {
-	return &server{impl: impl, broker: broker, connected: make(chan struct{})}
+	return &server{impl: impl, broker: broker, connected: make(chan struct{}), running: map[runKey]context.CancelFunc{}}
 }
 
 // refresher is the host's token service for a request: the connected one,
@@ -223,6 +229,19 @@ func (s *server) Execute(ctx context.Context, req *pb.ExecuteRequest) (resp *pb.
 			resp, err = &pb.ExecuteResponse{Diagnostics: diagsToProto(sdk.Diagnostics{*d})}, nil
 		}
 	}()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if req.GetExecutionId() != "" {
+		key := runKey{req.GetExecutionId(), req.GetNodeName()}
+		s.mu.Lock()
+		s.running[key] = stop
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			delete(s.running, key)
+			s.mu.Unlock()
+		}()
+	}
 	out, err := def.Executor.Execute(ctx, executeRequestFromProto(req, s.refresher()))
 	if err != nil {
 		return &pb.ExecuteResponse{Diagnostics: diagsToProto(sdk.Diagnostics{*sdk.AsDiagnostic(err)})}, nil
@@ -231,4 +250,14 @@ func (s *server) Execute(ctx context.Context, req *pb.ExecuteRequest) (resp *pb.
 		return nil, status.Errorf(codes.Internal, "node type %q returned no response", def.Type.Name)
 	}
 	return executeResponseToProto(out), nil
+}
+
+func (s *server) StopExecution(_ context.Context, req *pb.StopExecutionRequest) (*pb.StopExecutionResponse, error) {
+	s.mu.Lock()
+	stop, ok := s.running[runKey{req.GetExecutionId(), req.GetNodeName()}]
+	s.mu.Unlock()
+	if ok {
+		stop()
+	}
+	return &pb.StopExecutionResponse{Stopped: ok}, nil
 }

@@ -53,6 +53,10 @@ func PerItem[P any](fn ItemFunc[P]) Executor {
 				continue
 			}
 			d := AsDiagnostic(err)
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				d = &Diagnostic{Severity: SeverityError, Kind: KindTransient, Summary: "Execution stopped",
+					Detail: fmt.Sprintf("the host stopped the run while item %d was running: %v", i, err)}
+			}
 			d.ItemIndex = i
 			switch req.OnError {
 			case OnErrorContinueRegularOutput, OnErrorContinueErrorOutput:

@@ -2691,6 +2691,104 @@ func (x *ExecuteResponse) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
+type StopExecutionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The execution_id and node_name of the Execute call to stop.
+	ExecutionId   string `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	NodeName      string `protobuf:"bytes,2,opt,name=node_name,json=nodeName,proto3" json:"node_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopExecutionRequest) Reset() {
+	*x = StopExecutionRequest{}
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopExecutionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopExecutionRequest) ProtoMessage() {}
+
+func (x *StopExecutionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopExecutionRequest.ProtoReflect.Descriptor instead.
+func (*StopExecutionRequest) Descriptor() ([]byte, []int) {
+	return file_nodeplug_v1_nodeplug_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *StopExecutionRequest) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *StopExecutionRequest) GetNodeName() string {
+	if x != nil {
+		return x.NodeName
+	}
+	return ""
+}
+
+type StopExecutionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether a running Execute call was found.
+	Stopped       bool `protobuf:"varint,1,opt,name=stopped,proto3" json:"stopped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopExecutionResponse) Reset() {
+	*x = StopExecutionResponse{}
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopExecutionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopExecutionResponse) ProtoMessage() {}
+
+func (x *StopExecutionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopExecutionResponse.ProtoReflect.Descriptor instead.
+func (*StopExecutionResponse) Descriptor() ([]byte, []int) {
+	return file_nodeplug_v1_nodeplug_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *StopExecutionResponse) GetStopped() bool {
+	if x != nil {
+		return x.Stopped
+	}
+	return false
+}
+
 type RefreshTokenRequest struct {
 	state               protoimpl.MessageState `protogen:"open.v1"`
 	CredentialId        string                 `protobuf:"bytes,1,opt,name=credential_id,json=credentialId,proto3" json:"credential_id,omitempty"`
@@ -2701,7 +2799,7 @@ type RefreshTokenRequest struct {
 
 func (x *RefreshTokenRequest) Reset() {
 	*x = RefreshTokenRequest{}
-	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[31]
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2713,7 +2811,7 @@ func (x *RefreshTokenRequest) String() string {
 func (*RefreshTokenRequest) ProtoMessage() {}
 
 func (x *RefreshTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[31]
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2726,7 +2824,7 @@ func (x *RefreshTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshTokenRequest.ProtoReflect.Descriptor instead.
 func (*RefreshTokenRequest) Descriptor() ([]byte, []int) {
-	return file_nodeplug_v1_nodeplug_proto_rawDescGZIP(), []int{31}
+	return file_nodeplug_v1_nodeplug_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RefreshTokenRequest) GetCredentialId() string {
@@ -2755,7 +2853,7 @@ type RefreshTokenResponse struct {
 
 func (x *RefreshTokenResponse) Reset() {
 	*x = RefreshTokenResponse{}
-	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[32]
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2767,7 +2865,7 @@ func (x *RefreshTokenResponse) String() string {
 func (*RefreshTokenResponse) ProtoMessage() {}
 
 func (x *RefreshTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[32]
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2780,7 +2878,7 @@ func (x *RefreshTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshTokenResponse.ProtoReflect.Descriptor instead.
 func (*RefreshTokenResponse) Descriptor() ([]byte, []int) {
-	return file_nodeplug_v1_nodeplug_proto_rawDescGZIP(), []int{32}
+	return file_nodeplug_v1_nodeplug_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RefreshTokenResponse) GetAccessToken() string {
@@ -2825,7 +2923,7 @@ type AttributePath_Step struct {
 
 func (x *AttributePath_Step) Reset() {
 	*x = AttributePath_Step{}
-	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[33]
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2837,7 +2935,7 @@ func (x *AttributePath_Step) String() string {
 func (*AttributePath_Step) ProtoMessage() {}
 
 func (x *AttributePath_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[33]
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2920,7 +3018,7 @@ type DisplayOptions_Condition struct {
 
 func (x *DisplayOptions_Condition) Reset() {
 	*x = DisplayOptions_Condition{}
-	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[34]
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2932,7 +3030,7 @@ func (x *DisplayOptions_Condition) String() string {
 func (*DisplayOptions_Condition) ProtoMessage() {}
 
 func (x *DisplayOptions_Condition) ProtoReflect() protoreflect.Message {
-	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[34]
+	mi := &file_nodeplug_v1_nodeplug_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3196,7 +3294,12 @@ const file_nodeplug_v1_nodeplug_proto_rawDesc = "" +
 	"\fexecution_id\x18\a \x01(\tR\vexecutionId\"{\n" +
 	"\x0fExecuteResponse\x12-\n" +
 	"\aoutputs\x18\x01 \x03(\v2\x13.nodeplug.v1.OutputR\aoutputs\x129\n" +
-	"\vdiagnostics\x18\x02 \x03(\v2\x17.nodeplug.v1.DiagnosticR\vdiagnostics\"n\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x17.nodeplug.v1.DiagnosticR\vdiagnostics\"V\n" +
+	"\x14StopExecutionRequest\x12!\n" +
+	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x1b\n" +
+	"\tnode_name\x18\x02 \x01(\tR\bnodeName\"1\n" +
+	"\x15StopExecutionResponse\x12\x18\n" +
+	"\astopped\x18\x01 \x01(\bR\astopped\"n\n" +
 	"\x13RefreshTokenRequest\x12#\n" +
 	"\rcredential_id\x18\x01 \x01(\tR\fcredentialId\x122\n" +
 	"\x15rejected_access_token\x18\x02 \x01(\tR\x13rejectedAccessToken\"\xa2\x02\n" +
@@ -3247,11 +3350,12 @@ const file_nodeplug_v1_nodeplug_proto_rawDesc = "" +
 	"\x11CredentialService\x12h\n" +
 	"\x13ListCredentialTypes\x12'.nodeplug.v1.ListCredentialTypesRequest\x1a(.nodeplug.v1.ListCredentialTypesResponse\x12P\n" +
 	"\vResolveAuth\x12\x1f.nodeplug.v1.ResolveAuthRequest\x1a .nodeplug.v1.ResolveAuthResponse\x12Y\n" +
-	"\x0eTestCredential\x12\".nodeplug.v1.TestCredentialRequest\x1a#.nodeplug.v1.TestCredentialResponse2\xfd\x01\n" +
+	"\x0eTestCredential\x12\".nodeplug.v1.TestCredentialRequest\x1a#.nodeplug.v1.TestCredentialResponse2\xd5\x02\n" +
 	"\vNodeService\x12V\n" +
 	"\rListNodeTypes\x12!.nodeplug.v1.ListNodeTypesRequest\x1a\".nodeplug.v1.ListNodeTypesResponse\x12P\n" +
 	"\vLoadOptions\x12\x1f.nodeplug.v1.LoadOptionsRequest\x1a .nodeplug.v1.LoadOptionsResponse\x12D\n" +
-	"\aExecute\x12\x1b.nodeplug.v1.ExecuteRequest\x1a\x1c.nodeplug.v1.ExecuteResponse2b\n" +
+	"\aExecute\x12\x1b.nodeplug.v1.ExecuteRequest\x1a\x1c.nodeplug.v1.ExecuteResponse\x12V\n" +
+	"\rStopExecution\x12!.nodeplug.v1.StopExecutionRequest\x1a\".nodeplug.v1.StopExecutionResponse2b\n" +
 	"\vHostService\x12S\n" +
 	"\fRefreshToken\x12 .nodeplug.v1.RefreshTokenRequest\x1a!.nodeplug.v1.RefreshTokenResponseB;Z9github.com/nodeplug/nodeplug/proto/nodeplug/v1;nodeplugv1b\x06proto3"
 
@@ -3268,7 +3372,7 @@ func file_nodeplug_v1_nodeplug_proto_rawDescGZIP() []byte {
 }
 
 var file_nodeplug_v1_nodeplug_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_nodeplug_v1_nodeplug_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_nodeplug_v1_nodeplug_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_nodeplug_v1_nodeplug_proto_goTypes = []any{
 	(Capability)(0),                        // 0: nodeplug.v1.Capability
 	(PropertyType)(0),                      // 1: nodeplug.v1.PropertyType
@@ -3309,13 +3413,15 @@ var file_nodeplug_v1_nodeplug_proto_goTypes = []any{
 	(*Output)(nil),                         // 36: nodeplug.v1.Output
 	(*ExecuteRequest)(nil),                 // 37: nodeplug.v1.ExecuteRequest
 	(*ExecuteResponse)(nil),                // 38: nodeplug.v1.ExecuteResponse
-	(*RefreshTokenRequest)(nil),            // 39: nodeplug.v1.RefreshTokenRequest
-	(*RefreshTokenResponse)(nil),           // 40: nodeplug.v1.RefreshTokenResponse
-	(*AttributePath_Step)(nil),             // 41: nodeplug.v1.AttributePath.Step
-	(*DisplayOptions_Condition)(nil),       // 42: nodeplug.v1.DisplayOptions.Condition
-	nil,                                    // 43: nodeplug.v1.ResolveAuthResponse.TokenParamsEntry
-	nil,                                    // 44: nodeplug.v1.Credential.TokenInfoEntry
-	nil,                                    // 45: nodeplug.v1.RefreshTokenResponse.TokenInfoEntry
+	(*StopExecutionRequest)(nil),           // 39: nodeplug.v1.StopExecutionRequest
+	(*StopExecutionResponse)(nil),          // 40: nodeplug.v1.StopExecutionResponse
+	(*RefreshTokenRequest)(nil),            // 41: nodeplug.v1.RefreshTokenRequest
+	(*RefreshTokenResponse)(nil),           // 42: nodeplug.v1.RefreshTokenResponse
+	(*AttributePath_Step)(nil),             // 43: nodeplug.v1.AttributePath.Step
+	(*DisplayOptions_Condition)(nil),       // 44: nodeplug.v1.DisplayOptions.Condition
+	nil,                                    // 45: nodeplug.v1.ResolveAuthResponse.TokenParamsEntry
+	nil,                                    // 46: nodeplug.v1.Credential.TokenInfoEntry
+	nil,                                    // 47: nodeplug.v1.RefreshTokenResponse.TokenInfoEntry
 }
 var file_nodeplug_v1_nodeplug_proto_depIdxs = []int32{
 	0,  // 0: nodeplug.v1.GetMetadataResponse.capabilities:type_name -> nodeplug.v1.Capability
@@ -3323,15 +3429,15 @@ var file_nodeplug_v1_nodeplug_proto_depIdxs = []int32{
 	4,  // 2: nodeplug.v1.Diagnostic.severity:type_name -> nodeplug.v1.Diagnostic.Severity
 	13, // 3: nodeplug.v1.Diagnostic.attribute:type_name -> nodeplug.v1.AttributePath
 	5,  // 4: nodeplug.v1.Diagnostic.kind:type_name -> nodeplug.v1.Diagnostic.Kind
-	41, // 5: nodeplug.v1.AttributePath.steps:type_name -> nodeplug.v1.AttributePath.Step
+	43, // 5: nodeplug.v1.AttributePath.steps:type_name -> nodeplug.v1.AttributePath.Step
 	1,  // 6: nodeplug.v1.Property.type:type_name -> nodeplug.v1.PropertyType
 	15, // 7: nodeplug.v1.Property.options:type_name -> nodeplug.v1.PropertyOption
 	14, // 8: nodeplug.v1.Property.children:type_name -> nodeplug.v1.Property
 	16, // 9: nodeplug.v1.Property.groups:type_name -> nodeplug.v1.PropertyGroup
 	17, // 10: nodeplug.v1.Property.display_options:type_name -> nodeplug.v1.DisplayOptions
 	14, // 11: nodeplug.v1.PropertyGroup.properties:type_name -> nodeplug.v1.Property
-	42, // 12: nodeplug.v1.DisplayOptions.show:type_name -> nodeplug.v1.DisplayOptions.Condition
-	42, // 13: nodeplug.v1.DisplayOptions.hide:type_name -> nodeplug.v1.DisplayOptions.Condition
+	44, // 12: nodeplug.v1.DisplayOptions.show:type_name -> nodeplug.v1.DisplayOptions.Condition
+	44, // 13: nodeplug.v1.DisplayOptions.hide:type_name -> nodeplug.v1.DisplayOptions.Condition
 	14, // 14: nodeplug.v1.CredentialType.properties:type_name -> nodeplug.v1.Property
 	19, // 15: nodeplug.v1.CredentialType.auth:type_name -> nodeplug.v1.AuthScheme
 	2,  // 16: nodeplug.v1.AuthScheme.kind:type_name -> nodeplug.v1.AuthKind
@@ -3339,9 +3445,9 @@ var file_nodeplug_v1_nodeplug_proto_depIdxs = []int32{
 	6,  // 18: nodeplug.v1.OAuth2.client_auth:type_name -> nodeplug.v1.OAuth2.ClientAuth
 	18, // 19: nodeplug.v1.ListCredentialTypesResponse.credential_types:type_name -> nodeplug.v1.CredentialType
 	12, // 20: nodeplug.v1.ListCredentialTypesResponse.diagnostics:type_name -> nodeplug.v1.Diagnostic
-	43, // 21: nodeplug.v1.ResolveAuthResponse.token_params:type_name -> nodeplug.v1.ResolveAuthResponse.TokenParamsEntry
+	45, // 21: nodeplug.v1.ResolveAuthResponse.token_params:type_name -> nodeplug.v1.ResolveAuthResponse.TokenParamsEntry
 	12, // 22: nodeplug.v1.ResolveAuthResponse.diagnostics:type_name -> nodeplug.v1.Diagnostic
-	44, // 23: nodeplug.v1.Credential.token_info:type_name -> nodeplug.v1.Credential.TokenInfoEntry
+	46, // 23: nodeplug.v1.Credential.token_info:type_name -> nodeplug.v1.Credential.TokenInfoEntry
 	25, // 24: nodeplug.v1.TestCredentialRequest.credential:type_name -> nodeplug.v1.Credential
 	7,  // 25: nodeplug.v1.TestCredentialResponse.status:type_name -> nodeplug.v1.TestCredentialResponse.TestStatus
 	12, // 26: nodeplug.v1.TestCredentialResponse.diagnostics:type_name -> nodeplug.v1.Diagnostic
@@ -3359,7 +3465,7 @@ var file_nodeplug_v1_nodeplug_proto_depIdxs = []int32{
 	3,  // 38: nodeplug.v1.ExecuteRequest.on_error:type_name -> nodeplug.v1.OnError
 	36, // 39: nodeplug.v1.ExecuteResponse.outputs:type_name -> nodeplug.v1.Output
 	12, // 40: nodeplug.v1.ExecuteResponse.diagnostics:type_name -> nodeplug.v1.Diagnostic
-	45, // 41: nodeplug.v1.RefreshTokenResponse.token_info:type_name -> nodeplug.v1.RefreshTokenResponse.TokenInfoEntry
+	47, // 41: nodeplug.v1.RefreshTokenResponse.token_info:type_name -> nodeplug.v1.RefreshTokenResponse.TokenInfoEntry
 	12, // 42: nodeplug.v1.RefreshTokenResponse.diagnostics:type_name -> nodeplug.v1.Diagnostic
 	8,  // 43: nodeplug.v1.PluginService.GetMetadata:input_type -> nodeplug.v1.GetMetadataRequest
 	10, // 44: nodeplug.v1.PluginService.ConnectHost:input_type -> nodeplug.v1.ConnectHostRequest
@@ -3369,18 +3475,20 @@ var file_nodeplug_v1_nodeplug_proto_depIdxs = []int32{
 	30, // 48: nodeplug.v1.NodeService.ListNodeTypes:input_type -> nodeplug.v1.ListNodeTypesRequest
 	32, // 49: nodeplug.v1.NodeService.LoadOptions:input_type -> nodeplug.v1.LoadOptionsRequest
 	37, // 50: nodeplug.v1.NodeService.Execute:input_type -> nodeplug.v1.ExecuteRequest
-	39, // 51: nodeplug.v1.HostService.RefreshToken:input_type -> nodeplug.v1.RefreshTokenRequest
-	9,  // 52: nodeplug.v1.PluginService.GetMetadata:output_type -> nodeplug.v1.GetMetadataResponse
-	11, // 53: nodeplug.v1.PluginService.ConnectHost:output_type -> nodeplug.v1.ConnectHostResponse
-	22, // 54: nodeplug.v1.CredentialService.ListCredentialTypes:output_type -> nodeplug.v1.ListCredentialTypesResponse
-	24, // 55: nodeplug.v1.CredentialService.ResolveAuth:output_type -> nodeplug.v1.ResolveAuthResponse
-	27, // 56: nodeplug.v1.CredentialService.TestCredential:output_type -> nodeplug.v1.TestCredentialResponse
-	31, // 57: nodeplug.v1.NodeService.ListNodeTypes:output_type -> nodeplug.v1.ListNodeTypesResponse
-	33, // 58: nodeplug.v1.NodeService.LoadOptions:output_type -> nodeplug.v1.LoadOptionsResponse
-	38, // 59: nodeplug.v1.NodeService.Execute:output_type -> nodeplug.v1.ExecuteResponse
-	40, // 60: nodeplug.v1.HostService.RefreshToken:output_type -> nodeplug.v1.RefreshTokenResponse
-	52, // [52:61] is the sub-list for method output_type
-	43, // [43:52] is the sub-list for method input_type
+	39, // 51: nodeplug.v1.NodeService.StopExecution:input_type -> nodeplug.v1.StopExecutionRequest
+	41, // 52: nodeplug.v1.HostService.RefreshToken:input_type -> nodeplug.v1.RefreshTokenRequest
+	9,  // 53: nodeplug.v1.PluginService.GetMetadata:output_type -> nodeplug.v1.GetMetadataResponse
+	11, // 54: nodeplug.v1.PluginService.ConnectHost:output_type -> nodeplug.v1.ConnectHostResponse
+	22, // 55: nodeplug.v1.CredentialService.ListCredentialTypes:output_type -> nodeplug.v1.ListCredentialTypesResponse
+	24, // 56: nodeplug.v1.CredentialService.ResolveAuth:output_type -> nodeplug.v1.ResolveAuthResponse
+	27, // 57: nodeplug.v1.CredentialService.TestCredential:output_type -> nodeplug.v1.TestCredentialResponse
+	31, // 58: nodeplug.v1.NodeService.ListNodeTypes:output_type -> nodeplug.v1.ListNodeTypesResponse
+	33, // 59: nodeplug.v1.NodeService.LoadOptions:output_type -> nodeplug.v1.LoadOptionsResponse
+	38, // 60: nodeplug.v1.NodeService.Execute:output_type -> nodeplug.v1.ExecuteResponse
+	40, // 61: nodeplug.v1.NodeService.StopExecution:output_type -> nodeplug.v1.StopExecutionResponse
+	42, // 62: nodeplug.v1.HostService.RefreshToken:output_type -> nodeplug.v1.RefreshTokenResponse
+	53, // [53:63] is the sub-list for method output_type
+	43, // [43:53] is the sub-list for method input_type
 	43, // [43:43] is the sub-list for extension type_name
 	43, // [43:43] is the sub-list for extension extendee
 	0,  // [0:43] is the sub-list for field type_name
@@ -3392,7 +3500,7 @@ func file_nodeplug_v1_nodeplug_proto_init() {
 		return
 	}
 	file_nodeplug_v1_nodeplug_proto_msgTypes[6].OneofWrappers = []any{}
-	file_nodeplug_v1_nodeplug_proto_msgTypes[33].OneofWrappers = []any{
+	file_nodeplug_v1_nodeplug_proto_msgTypes[35].OneofWrappers = []any{
 		(*AttributePath_Step_AttributeName)(nil),
 		(*AttributePath_Step_ElementKeyString)(nil),
 		(*AttributePath_Step_ElementKeyInt)(nil),
@@ -3403,7 +3511,7 @@ func file_nodeplug_v1_nodeplug_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nodeplug_v1_nodeplug_proto_rawDesc), len(file_nodeplug_v1_nodeplug_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   38,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

@@ -384,6 +384,7 @@ const (
 	NodeService_ListNodeTypes_FullMethodName = "/nodeplug.v1.NodeService/ListNodeTypes"
 	NodeService_LoadOptions_FullMethodName   = "/nodeplug.v1.NodeService/LoadOptions"
 	NodeService_Execute_FullMethodName       = "/nodeplug.v1.NodeService/Execute"
+	NodeService_StopExecution_FullMethodName = "/nodeplug.v1.NodeService/StopExecution"
 )
 
 // NodeServiceClient is the client API for NodeService service.
@@ -397,6 +398,10 @@ type NodeServiceClient interface {
 	LoadOptions(ctx context.Context, in *LoadOptionsRequest, opts ...grpc.CallOption) (*LoadOptionsResponse, error)
 	// Execute runs one node over a batch of items.
 	Execute(ctx context.Context, in *ExecuteRequest, opts ...grpc.CallOption) (*ExecuteResponse, error)
+	// StopExecution asks a running Execute to stop between items and return
+	// what it has done so far (like Terraform's StopProvider): cancelling the
+	// Execute call instead would lose the results of the items already done.
+	StopExecution(ctx context.Context, in *StopExecutionRequest, opts ...grpc.CallOption) (*StopExecutionResponse, error)
 }
 
 type nodeServiceClient struct {
@@ -437,6 +442,16 @@ func (c *nodeServiceClient) Execute(ctx context.Context, in *ExecuteRequest, opt
 	return out, nil
 }
 
+func (c *nodeServiceClient) StopExecution(ctx context.Context, in *StopExecutionRequest, opts ...grpc.CallOption) (*StopExecutionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StopExecutionResponse)
+	err := c.cc.Invoke(ctx, NodeService_StopExecution_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeServiceServer is the server API for NodeService service.
 // All implementations must embed UnimplementedNodeServiceServer
 // for forward compatibility.
@@ -448,6 +463,10 @@ type NodeServiceServer interface {
 	LoadOptions(context.Context, *LoadOptionsRequest) (*LoadOptionsResponse, error)
 	// Execute runs one node over a batch of items.
 	Execute(context.Context, *ExecuteRequest) (*ExecuteResponse, error)
+	// StopExecution asks a running Execute to stop between items and return
+	// what it has done so far (like Terraform's StopProvider): cancelling the
+	// Execute call instead would lose the results of the items already done.
+	StopExecution(context.Context, *StopExecutionRequest) (*StopExecutionResponse, error)
 	mustEmbedUnimplementedNodeServiceServer()
 }
 
@@ -466,6 +485,9 @@ func (UnimplementedNodeServiceServer) LoadOptions(context.Context, *LoadOptionsR
 }
 func (UnimplementedNodeServiceServer) Execute(context.Context, *ExecuteRequest) (*ExecuteResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Execute not implemented")
+}
+func (UnimplementedNodeServiceServer) StopExecution(context.Context, *StopExecutionRequest) (*StopExecutionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StopExecution not implemented")
 }
 func (UnimplementedNodeServiceServer) mustEmbedUnimplementedNodeServiceServer() {}
 func (UnimplementedNodeServiceServer) testEmbeddedByValue()                     {}
@@ -542,6 +564,24 @@ func _NodeService_Execute_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeService_StopExecution_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StopExecutionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServiceServer).StopExecution(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeService_StopExecution_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServiceServer).StopExecution(ctx, req.(*StopExecutionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeService_ServiceDesc is the grpc.ServiceDesc for NodeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -560,6 +600,10 @@ var NodeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Execute",
 			Handler:    _NodeService_Execute_Handler,
+		},
+		{
+			MethodName: "StopExecution",
+			Handler:    _NodeService_StopExecution_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
