@@ -84,7 +84,7 @@ Secrets are never taken from command-line arguments.`,
 				return err
 			}
 			if _, err := st.Credential(ctx, name); err == nil {
-				return fmt.Errorf("a credential named %q already exists: choose another --name, or delete it first (nodeplug credentials delete %s)", name, name)
+				return fmt.Errorf("a credential named %q already exists: choose another --name, or delete it first (nodeplug credentials delete %s)", name, shellquote.Quote(name))
 			}
 			var data map[string]any
 			if a.io.IsTerminal != nil && a.io.IsTerminal() {
@@ -600,7 +600,7 @@ allow list) of your app, e.g. in Zoom's App Marketplace.`,
 				return err
 			}
 			if ct.Auth.Kind != sdk.AuthOAuth2AuthorizationCode {
-				return fmt.Errorf("credential %q (%s) does not use the OAuth2 authorization-code flow, so there is nothing to connect: run nodeplug credentials test %s", c.Name, c.Type, c.Name)
+				return fmt.Errorf("credential %q (%s) does not use the OAuth2 authorization-code flow, so there is nothing to connect: run nodeplug credentials test %s", c.Name, c.Type, shellquote.Quote(c.Name))
 			}
 			ep, err := (&authResolver{a: a}).Endpoint(ctx, c)
 			if err != nil {

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -34,6 +37,7 @@ func (a *app) executionsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.reapAbandoned(cmd.Context(), st)
 			es, err := st.ListExecutions(cmd.Context(), limit)
 			if err != nil {
 				return err
@@ -77,6 +81,7 @@ func (a *app) executionsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.reapAbandoned(cmd.Context(), st)
 			e, runs, err := st.Execution(cmd.Context(), id)
 			if err != nil {
 				if errors.Is(err, store.ErrExecutionNotFound) {
@@ -153,4 +158,21 @@ type executionJSON struct {
 
 func newExecutionJSON(e *store.Execution) executionJSON {
 	return executionJSON{e.ID, string(e.Status), e.WorkflowID, e.WorkflowName, e.WorkflowFile, e.Mode, e.StartedAt, e.FinishedAt, e.Error}
+}
+
+// reapAbandoned marks the runs whose nodeplug process died (killed, crashed)
+// as failed, so that they do not show as running forever.
+func (a *app) reapAbandoned(ctx context.Context, st *store.Store) {
+	if _, err := st.ReapAbandoned(ctx, processAlive); err != nil {
+		a.logger().Warn("checking for abandoned executions", "error", err)
+	}
+}
+
+// processAlive reports whether a process with this ID exists.
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	return p.Signal(syscall.Signal(0)) == nil
 }

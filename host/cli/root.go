@@ -62,6 +62,10 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 			err = fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())
 		}
 		var ee *exitError
+		if ctx.Err() != nil && !errors.As(err, &ee) {
+			fmt.Fprintln(stdio.Err, "interrupted: nothing more was done")
+			return 130
+		}
 		if errors.As(err, &ee) {
 			if ee.msg != "" {
 				fmt.Fprintln(stdio.Err, "error:", ee.msg)

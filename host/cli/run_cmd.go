@@ -373,7 +373,7 @@ func (a *app) run(ctx context.Context, file string, overrides []string, all bool
 	if file != "-" {
 		abs, _ = filepath.Abs(file)
 	}
-	execID, err := st.CreateExecution(ctx, store.Execution{WorkflowID: wf.ID, WorkflowName: wf.Name, WorkflowFile: abs, Mode: "cli", Status: store.ExecRunning, StartedAt: started})
+	execID, err := st.CreateExecution(ctx, store.Execution{WorkflowID: wf.ID, WorkflowName: wf.Name, WorkflowFile: abs, Mode: "cli", Status: store.ExecRunning, StartedAt: started, HostPID: os.Getpid()})
 	if err != nil {
 		return fmt.Errorf("recording the execution: %w", err)
 	}

@@ -31,7 +31,7 @@ type NotConnectedError struct {
 
 // Error implements error; the message never holds a token or secret.
 func (e *NotConnectedError) Error() string {
-	return fmt.Sprintf("credential %q is not connected: no OAuth2 token was obtained yet; run: nodeplug credentials connect %s", e.Credential, e.Credential)
+	return fmt.Sprintf("credential %q is not connected: no OAuth2 token was obtained yet; run: nodeplug credentials connect %s", e.Credential, shellquote.Quote(e.Credential))
 }
 
 // Is makes errors.Is(err, ErrNotConnected) true.
@@ -126,7 +126,7 @@ func (e *TokenError) hint() string {
 	case e.Op == opAccount && e.Code == "invalid_grant":
 		return "check the credential's account ID and that the app is activated, then recreate it with: nodeplug credentials create"
 	case e.Op == opRefresh && e.Credential != "":
-		return "if this persists, run: nodeplug credentials connect " + e.Credential
+		return "if this persists, run: nodeplug credentials connect " + shellquote.Quote(e.Credential)
 	case e.StatusCode >= 500:
 		return "the provider had a server error; try again later"
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/nodeplug/nodeplug/host/internal/shellquote"
 	"github.com/nodeplug/nodeplug/host/store"
 )
 
@@ -296,7 +297,7 @@ func (m *Manager) recordFailure(ctx context.Context, cur *store.Credential, tx s
 		if nr.ProviderReason != "" {
 			msg += ": " + nr.ProviderReason
 		}
-		msg += "; run: nodeplug credentials connect " + cur.Name
+		msg += "; run: nodeplug credentials connect " + shellquote.Quote(cur.Name)
 		m.o.log.WarnContext(ctx, "refresh token rejected; credential needs to be reconnected", "credential", cur.Name, "reason", nr.ProviderReason)
 		return tx.SetStatus(ctx, store.StatusNeedsReconnect, msg)
 	case errors.As(err, &ic):

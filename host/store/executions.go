@@ -11,7 +11,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-const executionColumns = `id, workflow_id, workflow_name, workflow_file, mode, status, started_at, finished_at, error`
+const executionColumns = `id, workflow_id, workflow_name, workflow_file, mode, status, started_at, finished_at, error, host_pid`
 
 // CreateExecution records the start of a workflow execution and returns its
 // ID. An empty Status means ExecRunning and a zero StartedAt means now; e.ID
@@ -26,8 +26,8 @@ func (s *Store) CreateExecution(ctx context.Context, e Execution) (int64, error)
 	if e.StartedAt.IsZero() {
 		e.StartedAt = s.now()
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO executions (workflow_id, workflow_name, workflow_file, mode, status, started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.WorkflowID, e.WorkflowName, e.WorkflowFile, e.Mode, string(e.Status), fmtDBTime(e.StartedAt), fmtDBTime(e.FinishedAt), e.Error)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO executions (workflow_id, workflow_name, workflow_file, mode, status, started_at, finished_at, error, host_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.WorkflowID, e.WorkflowName, e.WorkflowFile, e.Mode, string(e.Status), fmtDBTime(e.StartedAt), fmtDBTime(e.FinishedAt), e.Error, e.HostPID)
 	if err != nil {
 		return 0, fmt.Errorf("store: create execution of workflow %q: %w", e.WorkflowName, err)
 	}
@@ -152,7 +152,7 @@ func scanExecution(row scanner) (*Execution, error) {
 		status            string
 		started, finished sql.NullString
 	)
-	if err := row.Scan(&e.ID, &e.WorkflowID, &e.WorkflowName, &e.WorkflowFile, &e.Mode, &status, &started, &finished, &e.Error); err != nil {
+	if err := row.Scan(&e.ID, &e.WorkflowID, &e.WorkflowName, &e.WorkflowFile, &e.Mode, &status, &started, &finished, &e.Error, &e.HostPID); err != nil {
 		return nil, err
 	}
 	e.Status = ExecStatus(status)
@@ -164,4 +164,46 @@ func scanExecution(row scanner) (*Execution, error) {
 		return nil, fmt.Errorf("execution %d: %w", e.ID, err)
 	}
 	return &e, nil
+}
+
+// ReapAbandoned ends the executions still marked running whose host process
+// is gone (alive reports whether a process is), as errors saying so, and
+// returns how many it ended. An execution without a recorded host is left.
+func (s *Store) ReapAbandoned(ctx context.Context, alive func(pid int) bool) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, host_pid FROM executions WHERE status = ? AND host_pid > 0`, string(ExecRunning))
+	if err != nil {
+		return 0, fmt.Errorf("store: find running executions: %w", err)
+	}
+	type run struct {
+		id  int64
+		pid int
+	}
+	var runs []run
+	for rows.Next() {
+		var r run
+		if err := rows.Scan(&r.id, &r.pid); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: find running executions: %w", err)
+		}
+		runs = append(runs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("store: find running executions: %w", err)
+	}
+	n := 0
+	for _, r := range runs {
+		if alive(r.pid) {
+			continue
+		}
+		res, err := s.db.ExecContext(ctx, `UPDATE executions SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status = ?`,
+			string(ExecError), fmtDBTime(s.now()), fmt.Sprintf("the host process (pid %d) ended without finishing the run (killed or crashed); what ran before is recorded", r.pid), r.id, string(ExecRunning))
+		if err != nil {
+			return n, fmt.Errorf("store: end abandoned execution %d: %w", r.id, err)
+		}
+		if k, _ := res.RowsAffected(); k > 0 {
+			n++
+		}
+	}
+	return n, nil
 }

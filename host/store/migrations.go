@@ -56,4 +56,9 @@ CREATE TABLE node_runs (
 
 CREATE INDEX node_runs_execution ON node_runs (execution_id, id);
 `,
+	// 2: the host process that runs an execution, to tell one whose host
+	// died (killed, crashed) from one still running.
+	`
+ALTER TABLE executions ADD COLUMN host_pid INTEGER NOT NULL DEFAULT 0;
+`,
 }

@@ -689,3 +689,38 @@ func TestExecutionErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestReapAbandoned(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "db.sqlite"), newCipher(t))
+	dead, live, unknown := mustCreate(t, s, 111), mustCreate(t, s, 222), mustCreate(t, s, 0)
+	n, err := s.ReapAbandoned(ctx, func(pid int) bool { return pid == 222 })
+	if err != nil || n != 1 {
+		t.Fatalf("ReapAbandoned = %d, %v; want 1", n, err)
+	}
+	for id, want := range map[int64]ExecStatus{dead: ExecError, live: ExecRunning, unknown: ExecRunning} {
+		e, _, err := s.Execution(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Status != want {
+			t.Errorf("execution %d: status %s, want %s", id, e.Status, want)
+		}
+		if want == ExecError && (e.FinishedAt.IsZero() || !strings.Contains(e.Error, "pid 111")) {
+			t.Errorf("reaped execution: finished %v, error %q", e.FinishedAt, e.Error)
+		}
+	}
+	if n, _ := s.ReapAbandoned(ctx, func(int) bool { return false }); n != 1 {
+		t.Errorf("second reap ended %d executions, want only the one with pid 222", n)
+	}
+}
+
+func mustCreate(t *testing.T, s *Store, pid int) int64 {
+	t.Helper()
+	id, err := s.CreateExecution(context.Background(), Execution{WorkflowName: "w", HostPID: pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -273,6 +273,8 @@ type Execution struct {
 	StartedAt, FinishedAt time.Time
 	// Error is the failure message of an execution that ended in error.
 	Error string
+	// HostPID is the process running the execution (0: not recorded).
+	HostPID int
 }
 
 // NodeRun is the record of one node's run inside an execution.

@@ -306,18 +306,23 @@ func refreshFailedDiag(cred *sdk.Credential, rejected *zoomapi.Error, err error)
 	}
 	cause := err.Error()
 	var hd *sdk.Diagnostic
-	if errors.As(err, &hd) {
-		cause = hd.Error()
+	hostExplained := false
+	if errors.As(err, &hd) && hd.Detail != "" {
+		cause = hd.Detail
+		// When the host already says what to run (e.g. reconnect), no
+		// advice of ours goes on top of it.
+		hostExplained = strings.Contains(hd.Detail, "nodeplug credentials ")
 	}
 	said := "The access token was empty"
 	if rejected != nil {
 		said = zoomSaid(rejected)
 	}
 	var next string
-	switch cred.Type {
-	case CredS2S:
+	switch {
+	case hostExplained:
+	case cred.Type == CredS2S:
 		next = s2sCheckAdvice("Check", cred)
-	case CredJWT:
+	case cred.Type == CredJWT:
 		next = jwtRetirement
 	default:
 		next = "Reconnect the credential (" + credCommand("connect", cred.Name) + ")"
