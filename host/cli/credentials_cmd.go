@@ -40,7 +40,7 @@ func (a *app) credentialsCommand() *cobra.Command {
 		Aliases: []string{"credential", "creds"},
 		Short:   "Create, connect, test and manage credentials (stored encrypted)",
 	}
-	cmd.AddCommand(a.credCreateCommand(), a.credListCommand(), a.credShowCommand(), a.credDeleteCommand(), a.credConnectCommand(), a.credTestCommand())
+	cmd.AddCommand(a.credCreateCommand(), a.credUpdateCommand(), a.credListCommand(), a.credShowCommand(), a.credDeleteCommand(), a.credConnectCommand(), a.credTestCommand())
 	return cmd
 }
 
@@ -86,12 +86,7 @@ Secrets are never taken from command-line arguments.`,
 			if _, err := st.Credential(ctx, name); err == nil {
 				return fmt.Errorf("a credential named %q already exists: choose another --name, or delete it first (nodeplug credentials delete %s)", name, shellquote.Quote(name))
 			}
-			var data map[string]any
-			if a.io.IsTerminal != nil && a.io.IsTerminal() {
-				data, err = a.promptProperties(ct)
-			} else {
-				data, err = readJSONProperties(a.io.In)
-			}
+			data, err := a.readProperties(ct, nil)
 			if err != nil {
 				return err
 			}
@@ -122,6 +117,68 @@ Secrets are never taken from command-line arguments.`,
 	cmd.Flags().StringVar(&typ, "type", "", "credential type, e.g. zoomOAuth2Api")
 	cmd.Flags().StringVar(&name, "name", "", "a unique name for the credential")
 	return cmd
+}
+
+// readProperties asks for the properties on a terminal (current values are
+// kept on Enter) or reads them as one JSON object from standard input.
+func (a *app) readProperties(ct *sdk.CredentialType, current map[string]any) (map[string]any, error) {
+	if a.io.IsTerminal != nil && a.io.IsTerminal() {
+		return a.promptProperties(ct, current)
+	}
+	return readJSONProperties(a.io.In)
+}
+
+func (a *app) credUpdateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "update NAME",
+		Short: "Change some properties of a credential (e.g. a new client secret)",
+		Long: `Change properties of a credential. On a terminal, nodeplug asks for each
+property and keeps the current value when you press Enter. Otherwise it reads
+a JSON object of the properties to change from standard input; the others keep
+their values. The stored token is dropped: connect or test the credential
+again afterwards.`,
+		Example: `  echo '{"clientSecret":"…"}' | nodeplug credentials update zoom-s2s`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, c, err := a.loadCredential(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			p, ct, err := a.credentialType(ctx, c.Type)
+			if err != nil {
+				return err
+			}
+			changes, err := a.readProperties(ct, c.Data)
+			if err != nil {
+				return err
+			}
+			merged := map[string]any{}
+			for k, v := range c.Data {
+				merged[k] = v
+			}
+			for k, v := range changes {
+				merged[k] = v
+			}
+			merged, err = validateProperties(ct, merged)
+			if err != nil {
+				return err
+			}
+			if err := checkEndpoints(ctx, p, ct, merged); err != nil {
+				return err
+			}
+			if err := st.UpdateCredentialData(ctx, c.ID, merged); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.io.Out, "Updated credential %q.\n", c.Name)
+			if ct.Auth.Kind == sdk.AuthOAuth2AuthorizationCode {
+				fmt.Fprintf(a.io.Out, "Next: nodeplug credentials connect %s\n", shellquote.Quote(c.Name))
+			} else {
+				fmt.Fprintf(a.io.Out, "Next: nodeplug credentials test %s\n", shellquote.Quote(c.Name))
+			}
+			return nil
+		},
+	}
 }
 
 func readJSONProperties(r io.Reader) (map[string]any, error) {
@@ -290,9 +347,12 @@ func quoteAll(ss []string) []string {
 	return out
 }
 
-func (a *app) promptProperties(ct *sdk.CredentialType) (map[string]any, error) {
+func (a *app) promptProperties(ct *sdk.CredentialType, current map[string]any) (map[string]any, error) {
 	in := bufio.NewReader(a.io.In)
 	data := map[string]any{}
+	for k, v := range current {
+		data[k] = v
+	}
 	for _, p := range ct.Properties {
 		if p.Hidden {
 			continue
@@ -314,7 +374,11 @@ func (a *app) promptProperties(ct *sdk.CredentialType) (map[string]any, error) {
 			}
 			label += " [" + strings.Join(vals, ", ") + "]"
 		}
-		if len(p.Default) > 0 && string(p.Default) != `""` && !p.Secret {
+		if v, ok := current[p.Name]; ok && p.Secret {
+			label += " (set; Enter keeps it)"
+		} else if ok {
+			label += fmt.Sprintf(" (now %v; Enter keeps it)", v)
+		} else if len(p.Default) > 0 && string(p.Default) != `""` && !p.Secret {
 			label += " (default " + string(p.Default) + ")"
 		}
 		if p.Required {

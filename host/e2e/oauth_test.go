@@ -139,6 +139,20 @@ func TestServerToServer(t *testing.T) {
 		t.Errorf("test with a wrong client secret: stdout %q stderr %q", r.stdout, r.stderr)
 	}
 	assertNoSecret(t, "the output of the failed test", []byte(r.all()), wrong, sb.S2SSecret)
+	if !strings.Contains(r.all(), "nodeplug credentials update 'Wrong S2S'") {
+		t.Errorf("the failed test does not say how to correct the secret: %q", r.all())
+	}
+
+	// Correcting only the secret (the other properties are kept) repairs it.
+	e.run(`{"clientSecret":"`+sb.S2SSecret+`"}`, "credentials", "update", "Wrong S2S").ok(t)
+	r = e.run("", "credentials", "test", "Wrong S2S").ok(t)
+	if !strings.Contains(r.stdout, "Connected to Zoom") {
+		t.Errorf("test after update: %q", r.stdout)
+	}
+	r = e.run(`{"nope":1}`, "credentials", "update", "Wrong S2S").fails(t, 1)
+	if !strings.Contains(r.stderr, `no property "nope"`) {
+		t.Errorf("update with an unknown property: %q", r.stderr)
+	}
 }
 
 // revokeUserGrants revokes every earlier grant of the sandbox's user OAuth

@@ -19,7 +19,7 @@ var ErrFlowDone = errors.New("oauth: this authorization attempt already handled 
 
 // ErrCannotRefresh is returned (wrapped, naming the credential) by
 // [Manager.Refresh] for static tokens, which the host cannot renew.
-var ErrCannotRefresh = errors.New("a static token cannot be refreshed; if the API rejects it, recreate the credential with a valid token: nodeplug credentials create")
+var ErrCannotRefresh = errors.New("a static token cannot be refreshed; if the API rejects it, give the credential a valid token: nodeplug credentials update NAME")
 
 // ErrNotConnected matches [*NotConnectedError] with errors.Is.
 var ErrNotConnected = errors.New("credential is not connected")
@@ -80,7 +80,7 @@ type InvalidClientError struct {
 // Error implements error; the message never holds a token or secret.
 func (e *InvalidClientError) Error() string {
 	return fmt.Sprintf("%sthe client ID or client secret is wrong (the token endpoint answered HTTP %d invalid_client); "+
-		"check them in the app's settings, then recreate the credential: nodeplug credentials delete %s, then nodeplug credentials create", credPrefix(e.Credential), e.StatusCode, shellquote.Quote(e.Credential))
+		"check them in the app's settings, then correct them: nodeplug credentials update %s", credPrefix(e.Credential), e.StatusCode, shellquote.Quote(e.Credential))
 }
 
 // Unwrap returns the token-endpoint error.
@@ -124,7 +124,7 @@ func (e *TokenError) hint() string {
 	case e.Op == opExchange:
 		return "check the credential's redirect URL and settings, then start again with: nodeplug credentials connect"
 	case e.Op == opAccount && e.Code == "invalid_grant":
-		return "check the credential's account ID and that the app is activated, then recreate it with: nodeplug credentials create"
+		return "check the credential's account ID and that the app is activated, then correct it with: nodeplug credentials update NAME"
 	case e.Op == opRefresh && e.Credential != "":
 		return "if this persists, run: nodeplug credentials connect " + shellquote.Quote(e.Credential)
 	case e.StatusCode >= 500:

@@ -290,7 +290,7 @@ func TestInvalidClient(t *testing.T) {
 				t.Fatalf("err = %v, want *InvalidClientError", err)
 			}
 			msg := err.Error()
-			for _, want := range []string{`credential "bad-client"`, "client ID or client secret is wrong", "nodeplug credentials create"} {
+			for _, want := range []string{`credential "bad-client"`, "client ID or client secret is wrong", "nodeplug credentials update bad-client"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("message %q does not contain %q", msg, want)
 				}

@@ -200,7 +200,7 @@ func (e Endpoint) validate(name string, needAuthorizeURL bool) error {
 		return fmt.Errorf("%sOAuth2 endpoint has an unknown client authentication style %s", credPrefix(name), e.ClientAuth)
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%sOAuth2 endpoint for grant %s lacks %s; check the credential's properties or recreate it with: nodeplug credentials create",
+		return fmt.Errorf("%sOAuth2 endpoint for grant %s lacks %s; check the credential's properties: nodeplug credentials update NAME",
 			credPrefix(name), e.Grant, strings.Join(missing, ", "))
 	}
 	return nil

@@ -404,3 +404,19 @@ func (t *credTx) SetStatus(ctx context.Context, status Status, msg string) error
 	}
 	return nil
 }
+
+// UpdateCredentialData replaces the properties of credential id. Its token
+// is dropped, since a changed client, secret or endpoint makes it stale, so
+// the credential is StatusNew again until a token is obtained.
+func (s *Store) UpdateCredentialData(ctx context.Context, id string, data map[string]any) error {
+	blob, err := s.sealData(id, data)
+	if err != nil {
+		return fmt.Errorf("store: update credential %q: %w", id, err)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE credentials SET data = ?, token = NULL, status = ?, status_message = '', updated_at = ? WHERE id = ?`,
+		blob, string(StatusNew), fmtDBTime(s.now()), id)
+	if err := checkUpdated(res, err, "update", id); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}

@@ -724,3 +724,29 @@ func mustCreate(t *testing.T, s *Store, pid int) int64 {
 	}
 	return id
 }
+
+func TestUpdateCredentialData(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "db.sqlite"), newCipher(t))
+	c := &Credential{Name: "zoom", Type: "zoomOAuth2Api", Data: map[string]any{"clientId": "a", "clientSecret": "old"}}
+	if err := s.CreateCredential(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetToken(ctx, c.ID, &Token{AccessToken: "at", RefreshToken: "rt"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateCredentialData(ctx, c.ID, map[string]any{"clientId": "a", "clientSecret": "new"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Credential(ctx, "zoom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Data["clientSecret"] != "new" || got.Token != nil || got.Status != StatusNew {
+		t.Errorf("after update: data %v, token %v, status %s", got.Data["clientSecret"] == "new", got.Token != nil, got.Status)
+	}
+	if err := s.UpdateCredentialData(ctx, "nope", nil); !errors.Is(err, ErrCredentialNotFound) {
+		t.Errorf("update of a missing credential: %v, want ErrCredentialNotFound", err)
+	}
+}

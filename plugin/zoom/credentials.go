@@ -346,7 +346,7 @@ func apiBaseURL(c *sdk.Credential) (string, error) {
 	case d.Environment == envCustom:
 		return "", sdk.AttributeError("apiBaseUrl", "API base URL missing",
 			fmt.Sprintf("credential %q uses custom base URLs but has no apiBaseUrl and its token came without api_url: set apiBaseUrl, e.g. http://127.0.0.1:9901, "+
-				"by recreating the credential (%s)", c.Name, recreateCommands(c)))
+				"by updating the credential (%s)", c.Name, recreateCommands(c)))
 	default:
 		base = zoomAPIBase
 	}

@@ -273,7 +273,7 @@ func s2sRenewAdvice(cred *sdk.Credential) string {
 // failing; lead starts the sentence ("Check", "If it keeps failing, check").
 func s2sCheckAdvice(lead string, cred *sdk.Credential) string {
 	return lead + " in the Zoom App Marketplace that the Server-to-Server OAuth app is activated and that the credential's " +
-		"account ID, client ID and client secret are right; to change them, recreate the credential (" + recreateCommands(cred) + ")"
+		"account ID, client ID and client secret are right; to change them, update the credential (" + recreateCommands(cred) + ")"
 }
 
 // missingScopeDiag lists the scopes Zoom says the token lacks.
@@ -496,10 +496,10 @@ func credCommand(verb, name string) string {
 	return "nodeplug credentials " + verb + " " + shellQuote(name)
 }
 
-// recreateCommands returns the commands that replace a credential by a new
+// recreateCommands returns the command that changes a credential's
 // one of the same name and type (credentials cannot be edited in place).
 func recreateCommands(cred *sdk.Credential) string {
-	return credCommand("delete", cred.Name) + ", then nodeplug credentials create --type " + shellQuote(cred.Type) + " --name " + shellQuote(cred.Name)
+	return credCommand("update", cred.Name)
 }
 
 // sentences joins parts into sentences separated by ". ", without doubled

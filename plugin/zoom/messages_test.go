@@ -91,7 +91,7 @@ func checkCommands(t *testing.T, msg, name, typ string) {
 			if i := slices.Index(args, "--type"); i < 0 || i+1 >= len(args) || args[i+1] != typ {
 				t.Errorf("command %q: --type is not %s: %q", c, typ, args)
 			}
-		case "connect", "test", "delete":
+		case "connect", "test", "delete", "update":
 			rest := args[3:]
 			if rest[0] == "--" {
 				rest = rest[1:]
@@ -135,8 +135,8 @@ func TestCredentialAdviceFitsTheType(t *testing.T) {
 	)
 	connect := "nodeplug credentials connect " + quotedOddName
 	test := "nodeplug credentials test " + quotedOddName
-	recreateS2S := "nodeplug credentials delete " + quotedOddName + ", then nodeplug credentials create --type zoomServerToServerOAuthApi --name " + quotedOddName
-	recreateJWT := "nodeplug credentials delete " + quotedOddName + ", then nodeplug credentials create --type zoomApi --name " + quotedOddName
+	recreateS2S := "nodeplug credentials update " + quotedOddName
+	recreateJWT := "nodeplug credentials update " + quotedOddName
 	activated := "check in the Zoom App Marketplace that the Server-to-Server OAuth app is activated and that the credential's account ID, client ID and client secret are right"
 	retired := "ended JWT apps in September 2023"
 
@@ -254,10 +254,10 @@ func TestSuggestedCommandsQuoteOnlyWhenNeeded(t *testing.T) {
 		"spaces OAuth2":     {"zoomOAuth2Api", "good s2s", "(nodeplug credentials connect 'good s2s')"},
 		"dollar OAuth2":     {"zoomOAuth2Api", "$ZOOM", "(nodeplug credentials connect '$ZOOM')"},
 		"flag-like OAuth2":  {"zoomOAuth2Api", "-prod", "(nodeplug credentials connect -- -prod)"},
-		"plain S2S":         {"zoomServerToServerOAuthApi", "zoom-s2s", "(nodeplug credentials delete zoom-s2s, then nodeplug credentials create --type zoomServerToServerOAuthApi --name zoom-s2s)"},
-		"spaces S2S":        {"zoomServerToServerOAuthApi", "My Zoom S2S", "(nodeplug credentials delete 'My Zoom S2S', then nodeplug credentials create --type zoomServerToServerOAuthApi --name 'My Zoom S2S')"},
-		"flag-like S2S":     {"zoomServerToServerOAuthApi", "-s2s", "(nodeplug credentials delete -- -s2s, then nodeplug credentials create --type zoomServerToServerOAuthApi --name -s2s)"},
-		"plain JWT expired": {"zoomApi", "jwt", "(nodeplug credentials delete jwt, then nodeplug credentials create --type zoomApi --name jwt)"},
+		"plain S2S":         {"zoomServerToServerOAuthApi", "zoom-s2s", "(nodeplug credentials update zoom-s2s)"},
+		"spaces S2S":        {"zoomServerToServerOAuthApi", "My Zoom S2S", "(nodeplug credentials update 'My Zoom S2S')"},
+		"flag-like S2S":     {"zoomServerToServerOAuthApi", "-s2s", "(nodeplug credentials update -- -s2s)"},
+		"plain JWT expired": {"zoomApi", "jwt", "(nodeplug credentials update jwt)"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
