@@ -61,15 +61,16 @@ echo "sandbox: $ZOOM"
 say "Installed plugins"
 "$NP" plugins
 
+# The sandbox, like Zoom for loopback redirects, accepts any port; a real
+# app needs the exact URL registered, so nodeplug's default is fixed.
+export NODEPLUG_CALLBACK_URL=${NODEPLUG_CALLBACK_URL:-http://127.0.0.1:$(free_port)/oauth2/callback}
+
 say "Create a Zoom OAuth2 credential (properties as JSON on stdin; secrets never on the command line)"
 printf '{"environment":"custom","oauthBaseUrl":"%s","apiBaseUrl":"%s","clientId":"sandbox-oauth-client","clientSecret":"sandbox-oauth-secret"}' "$ZOOM" "$ZOOM" |
   "$NP" credentials create --type zoomOAuth2Api --name "Zoom account"
 
 say "Connect it: authorization code + PKCE through the real redirect"
-# The sandbox, like Zoom for loopback redirects, accepts any port; a real
-# app needs the exact URL registered, so nodeplug's default is fixed.
-CALLBACK=${NODEPLUG_CALLBACK_URL:-http://127.0.0.1:$(free_port)/oauth2/callback}
-"$NP" credentials connect "Zoom account" --callback-url "$CALLBACK" >"$DEMO/connect.out" 2>&1 &
+"$NP" credentials connect "Zoom account" >"$DEMO/connect.out" 2>&1 &
 connect=$!
 pids+=($connect)
 wait_for "$DEMO/connect.out" "^http" "$connect"

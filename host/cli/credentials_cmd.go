@@ -480,7 +480,9 @@ func (a *app) credListCommand() *cobra.Command {
 					exp = r.ExpiresAt.Format(time.RFC3339)
 				}
 				note := r.Message
-				if len(note) > 80 {
+				if r.Status == statusText(&store.Credential{Status: store.StatusNeedsReconnect}) {
+					note = "reconnect: nodeplug credentials connect " + shellquote.Quote(r.Name)
+				} else if len(note) > 80 {
 					note = note[:77] + "..."
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, r.Status, exp, note)

@@ -123,7 +123,7 @@ func (a *app) executionsCommand() *cobra.Command {
 				for _, o := range outs {
 					n += len(o)
 				}
-				fmt.Fprintf(w, "\n● %s (%s): %s, %d items, %s\n", r.NodeName, r.NodeType, r.Status, n, r.FinishedAt.Sub(r.StartedAt).Round(time.Microsecond))
+				fmt.Fprintf(w, "\n● %s (%s): %s, %s, %s\n", r.NodeName, r.NodeType, r.Status, plural(n, "item"), r.FinishedAt.Sub(r.StartedAt).Round(time.Microsecond))
 				if r.Error != "" {
 					fmt.Fprintf(w, "  error: %s\n", r.Error)
 				}

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -25,27 +26,31 @@ func (a *app) pluginsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			type nodeOut struct {
+				Name     string    `json:"name"`
+				Aliases  []string  `json:"aliases,omitempty"`
+				Versions []float64 `json:"versions"`
+			}
+			type credOut struct {
+				Name       string `json:"name"`
+				Deprecated bool   `json:"deprecated,omitempty"`
+			}
 			type pluginOut struct {
-				Name            string   `json:"name"`
-				Version         string   `json:"version"`
-				ProtocolVersion int      `json:"protocolVersion"`
-				Path            string   `json:"path"`
-				NodeTypes       []string `json:"nodeTypes"`
-				CredentialTypes []string `json:"credentialTypes"`
+				Name            string    `json:"name"`
+				Version         string    `json:"version"`
+				ProtocolVersion int       `json:"protocolVersion"`
+				Path            string    `json:"path"`
+				NodeTypes       []nodeOut `json:"nodeTypes"`
+				CredentialTypes []credOut `json:"credentialTypes"`
 			}
 			var out []pluginOut
 			for _, p := range pm.Plugins() {
 				po := pluginOut{Name: p.Metadata.Name, Version: p.Metadata.Version, ProtocolVersion: p.Metadata.ProtocolVersion, Path: p.Path}
 				for _, n := range p.NodeTypes {
-					names := append([]string{n.Name}, n.Aliases...)
-					po.NodeTypes = append(po.NodeTypes, strings.Join(names, " | "))
+					po.NodeTypes = append(po.NodeTypes, nodeOut{n.Name, n.Aliases, n.Versions})
 				}
 				for _, c := range p.CredentialTypes {
-					name := c.Name
-					if c.DeprecationNotice != "" {
-						name += " (deprecated)"
-					}
-					po.CredentialTypes = append(po.CredentialTypes, name)
+					po.CredentialTypes = append(po.CredentialTypes, credOut{c.Name, c.DeprecationNotice != ""})
 				}
 				out = append(out, po)
 			}
@@ -57,7 +62,17 @@ func (a *app) pluginsCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "PLUGIN\tVERSION\tPROTOCOL\tNODE TYPES\tCREDENTIAL TYPES")
 				for _, p := range out {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.Name, p.Version, p.ProtocolVersion, strings.Join(p.NodeTypes, ", "), strings.Join(p.CredentialTypes, ", "))
+					var nodes, creds []string
+					for _, n := range p.NodeTypes {
+						nodes = append(nodes, strings.Join(append([]string{n.Name}, n.Aliases...), " | "))
+					}
+					for _, c := range p.CredentialTypes {
+						if c.Deprecated {
+							c.Name += " (deprecated)"
+						}
+						creds = append(creds, c.Name)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.Name, p.Version, p.ProtocolVersion, strings.Join(nodes, ", "), strings.Join(creds, ", "))
 				}
 				if err := tw.Flush(); err != nil {
 					return err
@@ -121,7 +136,11 @@ func (a *app) printNodeType(plugin string, n *sdk.NodeType) error {
 	w := a.io.Out
 	fmt.Fprintf(w, "Node type:    %s (plugin %s)\n", n.DisplayName, plugin)
 	fmt.Fprintf(w, "Names:        %s\n", strings.Join(append([]string{n.Name}, n.Aliases...), ", "))
-	fmt.Fprintf(w, "Versions:     %v\n", n.Versions)
+	var vs []string
+	for _, v := range n.Versions {
+		vs = append(vs, strconv.FormatFloat(v, 'f', -1, 64))
+	}
+	fmt.Fprintf(w, "Versions:     %s\n", strings.Join(vs, ", "))
 	if n.Description != "" {
 		fmt.Fprintf(w, "Description:  %s\n", n.Description)
 	}
@@ -178,12 +197,19 @@ func (a *app) printProperties(props []sdk.Property) error {
 			if len(p.Options) > 0 {
 				var vals []string
 				for _, o := range p.Options {
-					vals = append(vals, string(o.Value))
+					v := string(o.Value)
+					if label := strings.Trim(v, `"`); o.Name != "" && !strings.EqualFold(o.Name, label) {
+						v += " (" + o.Name + ")"
+					}
+					vals = append(vals, v)
 				}
 				extra = strings.TrimSpace(extra + " options: " + strings.Join(vals, ", "))
 			}
+			if p.Type == sdk.TypeNotice {
+				extra = strings.TrimSpace(extra + " " + strings.TrimSpace(p.DisplayName+" "+p.Description))
+			}
 			if p.LoadOptionsMethod != "" {
-				extra = strings.TrimSpace(extra + " options loaded by " + p.LoadOptionsMethod)
+				extra = strings.TrimSpace(extra + " options from the plugin (" + p.LoadOptionsMethod + ")")
 			}
 			fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\t%s\n", prefix, p.Name, p.Type, string(p.Default), strings.Join(flags, ","), extra)
 			walk(prefix+p.Name+".", p.Children)

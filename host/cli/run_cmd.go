@@ -25,6 +25,7 @@ import (
 func (a *app) runCommand() *cobra.Command {
 	var overrides []string
 	var all bool
+	var start string
 	cmd := &cobra.Command{
 		Use:   "run WORKFLOW.json | -",
 		Short: "Run an n8n workflow export from its manual trigger",
@@ -44,11 +45,12 @@ a one-line summary goes to stderr. Every run is recorded: nodeplug executions.`,
   nodeplug run workflow.json --credential zoomOAuth2Api=work-zoom --all`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd.Context(), args[0], overrides, all)
+			return a.run(cmd.Context(), args[0], overrides, all, start)
 		},
 	}
 	cmd.Flags().StringArrayVar(&overrides, "credential", nil, "use credential NAME for credential type TYPE (TYPE=NAME, repeatable)")
 	cmd.Flags().BoolVar(&all, "all", false, "print every node's output items, not only the last node's")
+	cmd.Flags().StringVar(&start, "start", "", "start from this node instead of the manual trigger (e.g. a workflow started by a schedule)")
 	return cmd
 }
 
@@ -318,7 +320,7 @@ func (r *recorder) NodeFinished(ctx context.Context, node *workflow.Node, output
 	}
 }
 
-func (a *app) run(ctx context.Context, file string, overrides []string, all bool) error {
+func (a *app) run(ctx context.Context, file string, overrides []string, all bool, start string) error {
 	started := time.Now()
 	var data []byte
 	var err error
@@ -332,6 +334,9 @@ func (a *app) run(ctx context.Context, file string, overrides []string, all bool
 	}
 	wf, err := workflow.Parse(data)
 	if err != nil {
+		if file == "-" {
+			file = "standard input"
+		}
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	// Open the encrypted store while the plugins start: the two are
@@ -355,9 +360,14 @@ func (a *app) run(ctx context.Context, file string, overrides []string, all bool
 		return storeErr
 	}
 	reg := &pluginRegistry{a: a, pm: pm, partial: map[string][][]workflow.Item{}}
-	plan, err := workflow.Plan(wf, workflow.MultiRegistry{workflow.MapRegistry(workflow.Builtins()), reg}, workflow.PlanOptions{})
+	plan, err := workflow.Plan(wf, workflow.MultiRegistry{workflow.MapRegistry(workflow.Builtins()), reg}, workflow.PlanOptions{StartNode: start})
 	if err != nil {
 		return err
+	}
+	for _, name := range plan.Order {
+		if n, _ := plan.Node(name); n.RetryOnFail {
+			fmt.Fprintf(a.io.Err, "warning: node %q has Retry On Fail set; nodeplug runs each node once (retrying could create a meeting twice)\n", name)
+		}
 	}
 	if reg.creds, err = a.resolveCredentials(ctx, plan, pm, overrides); err != nil {
 		return err

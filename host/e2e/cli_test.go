@@ -28,11 +28,18 @@ func TestPluginsAndDescribe(t *testing.T) {
 	}
 	r = e.run("", "plugins", "-o", "json").ok(t)
 	var ps []struct {
-		Name            string   `json:"name"`
-		ProtocolVersion int      `json:"protocolVersion"`
-		Path            string   `json:"path"`
-		NodeTypes       []string `json:"nodeTypes"`
-		CredentialTypes []string `json:"credentialTypes"`
+		Name            string `json:"name"`
+		ProtocolVersion int    `json:"protocolVersion"`
+		Path            string `json:"path"`
+		NodeTypes       []struct {
+			Name     string    `json:"name"`
+			Aliases  []string  `json:"aliases"`
+			Versions []float64 `json:"versions"`
+		} `json:"nodeTypes"`
+		CredentialTypes []struct {
+			Name       string `json:"name"`
+			Deprecated bool   `json:"deprecated"`
+		} `json:"credentialTypes"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &ps); err != nil {
 		t.Fatalf("plugins -o json: %v\n%s", err, r.stdout)
@@ -40,9 +47,18 @@ func TestPluginsAndDescribe(t *testing.T) {
 	if len(ps) != 1 || ps[0].Name != "zoom" || ps[0].ProtocolVersion != 1 || !strings.HasSuffix(ps[0].Path, "/nodeplug-zoom") {
 		t.Fatalf("plugins -o json = %+v, want the zoom plugin, protocol 1", ps)
 	}
-	if diff := cmp.Diff([]string{"zoomOAuth2Api", "zoomApi (deprecated)", "zoomServerToServerOAuthApi"}, ps[0].CredentialTypes,
-		cmpSorted); diff != "" {
+	var credNames []string
+	for _, c := range ps[0].CredentialTypes {
+		if c.Deprecated {
+			c.Name += " (deprecated)"
+		}
+		credNames = append(credNames, c.Name)
+	}
+	if diff := cmp.Diff([]string{"zoomOAuth2Api", "zoomApi (deprecated)", "zoomServerToServerOAuthApi"}, credNames, cmpSorted); diff != "" {
 		t.Errorf("credential types (-want +got):\n%s", diff)
+	}
+	if len(ps[0].NodeTypes) != 1 || ps[0].NodeTypes[0].Name != "zoom" || !cmp.Equal(ps[0].NodeTypes[0].Aliases, []string{"n8n-nodes-base.zoom"}) {
+		t.Errorf("node types = %+v", ps[0].NodeTypes)
 	}
 
 	r = e.run("", "describe", "n8n-nodes-base.zoom").ok(t)

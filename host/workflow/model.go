@@ -117,6 +117,9 @@ type Node struct {
 	AlwaysOutputData bool
 	// ExecuteOnce runs the node with its first input item only.
 	ExecuteOnce bool
+	// RetryOnFail is n8n's "Retry On Fail" setting. nodeplug does not retry
+	// nodes yet (a retried create could duplicate a meeting); the host warns.
+	RetryOnFail bool
 	// Notes is the node's free-text note.
 	Notes string
 	// NotesInFlow shows the note on the canvas.
@@ -358,6 +361,7 @@ type rawNode struct {
 	ContinueOnFail   bool                       `json:"continueOnFail"`
 	AlwaysOutputData bool                       `json:"alwaysOutputData"`
 	ExecuteOnce      bool                       `json:"executeOnce"`
+	RetryOnFail      bool                       `json:"retryOnFail"`
 	Notes            string                     `json:"notes"`
 	NotesInFlow      bool                       `json:"notesInFlow"`
 }
@@ -506,6 +510,7 @@ func parseNodes(data []byte, rawNodes json.RawMessage) ([]Node, error) {
 			ContinueOnFail:   rn.ContinueOnFail,
 			AlwaysOutputData: rn.AlwaysOutputData,
 			ExecuteOnce:      rn.ExecuteOnce,
+			RetryOnFail:      rn.RetryOnFail,
 			Notes:            rn.Notes,
 			NotesInFlow:      rn.NotesInFlow,
 		})

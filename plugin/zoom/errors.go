@@ -342,9 +342,16 @@ func rateLimitDiag(e *zoomapi.Error, now time.Time) *sdk.Diagnostic {
 		}
 		when = fmt.Sprintf("retry after %s (in %s)", at.UTC().Format(time.RFC3339), d.Round(time.Second))
 	}
+	var parts []string
+	if e.RateLimitType != "" {
+		parts = append(parts, "limit type "+e.RateLimitType)
+	}
+	if e.RateLimitCategory != "" {
+		parts = append(parts, "category "+e.RateLimitCategory)
+	}
 	kind := ""
-	if e.RateLimitType != "" || e.RateLimitCategory != "" {
-		kind = fmt.Sprintf(" [limit type %q, category %q]", e.RateLimitType, e.RateLimitCategory)
+	if len(parts) > 0 {
+		kind = " [" + strings.Join(parts, ", ") + "]"
 	}
 	return withCode(sdk.Errorf(sdk.KindRateLimited, "Zoom rate limit reached", "%s%s: %s", zoomSaid(e), kind, when), codeRateLimited, "")
 }
