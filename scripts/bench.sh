@@ -106,7 +106,10 @@ echo "protocol overhead at 1,000 items: ${OVERHEAD_US} µs/item (target < ${TARG
 # ---------------------------------------------------------------------------
 say "(b) nodeplug run of $ONE_WF vs the bare go-plugin pair"
 writes=()
-if "$SANDBOX" -help 2>&1 | grep -q -- '-daily-meeting-writes'; then
+# (Capture the help first: with pipefail, grep -q closing the pipe early
+# would make the test fail at random.)
+sandbox_help=$("$SANDBOX" -help 2>&1 || true)
+if grep -q -- '-daily-meeting-writes' <<<"$sandbox_help"; then
   writes=(--daily-meeting-writes -1)
 else
   # The sandbox allows 100 meeting writes a day: keep (b) and (c) within it
