@@ -284,8 +284,15 @@ func (p *poller) poll(scan bool) {
 		p.scanDescendants()
 	}
 	for pid, pk := range p.known {
-		if name, hwm, ok := readStatus(pid); ok && name == pk.name {
+		name, hwm, ok := readStatus(pid)
+		switch {
+		case !ok:
+		case name == pk.name:
 			pk.hwm = max(pk.hwm, hwm)
+		default:
+			// The child was seen between fork and exec, under its parent's
+			// name and memory; exec resets VmHWM, so start over.
+			pk.name, pk.hwm = name, hwm
 		}
 	}
 }
