@@ -452,10 +452,16 @@ func (a *app) credListCommand() *cobra.Command {
 				Status    string     `json:"status"`
 				ExpiresAt *time.Time `json:"tokenExpiresAt,omitempty"`
 				Message   string     `json:"message,omitempty"`
+				note      string     // the table's short form of Message
 			}
 			rows := make([]row, 0, len(cs))
 			for _, c := range cs {
-				r := row{Name: c.Name, Type: c.Type, Status: statusText(&c), Message: c.StatusMessage}
+				r := row{Name: c.Name, Type: c.Type, Status: statusText(&c), Message: c.StatusMessage, note: c.StatusMessage}
+				if c.Status == store.StatusNeedsReconnect {
+					r.note = "reconnect: nodeplug credentials connect " + shellquote.Quote(c.Name)
+				} else if len(r.note) > 80 {
+					r.note = r.note[:77] + "..."
+				}
 				if c.Token == nil && a.isStaticType(cmd.Context(), c.Type) {
 					r.Status = "static token"
 				}
@@ -479,13 +485,7 @@ func (a *app) credListCommand() *cobra.Command {
 				if r.ExpiresAt != nil {
 					exp = r.ExpiresAt.Format(time.RFC3339)
 				}
-				note := r.Message
-				if r.Status == statusText(&store.Credential{Status: store.StatusNeedsReconnect}) {
-					note = "reconnect: nodeplug credentials connect " + shellquote.Quote(r.Name)
-				} else if len(note) > 80 {
-					note = note[:77] + "..."
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, r.Status, exp, note)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, r.Status, exp, r.note)
 			}
 			return tw.Flush()
 		},
